@@ -1,0 +1,45 @@
+using System.Linq;
+using Syscalls.Generator.Facts;
+using Xunit;
+
+namespace Syscalls.Generator.Tests.Facts;
+
+public sealed class ApiFamilyReaderTests
+{
+    [Fact]
+    public void Read_NarrowedLinesPatternsAndExclusions_ResolvePerTarget()
+    {
+        var family = ApiFamilyReader.Read("""
+            # comment
+            family sockets
+            targets linux-x64 osx-arm64
+            header sys/socket.h
+            func socket bind   # trailing comment
+            func.linux accept4
+            const SO_* !SO_DETACH* MSG_NOSIGNAL
+            lib libc
+            errno errno
+            """, "sockets.api");
+
+        Assert.Equal(["linux-x64", "osx-arm64"], family.Targets);
+        Assert.Equal(["socket", "bind", "accept4"], family.ItemsFor("linux-x64", "linux").Where(i => i.Kind == ApiItemKind.Func).Select(i => i.Name));
+        Assert.Equal(["socket", "bind"], family.ItemsFor("osx-arm64", "darwin").Where(i => i.Kind == ApiItemKind.Func).Select(i => i.Name));
+        var exclusion = family.Items.Single(i => i.IsExclusion);
+        Assert.True(exclusion.Matches("SO_DETACH_FILTER") && !exclusion.Matches("SO_REUSEADDR"));
+        Assert.Equal(7, family.Items.Single(i => i.Name == "MSG_NOSIGNAL").Line);
+        Assert.Equal("libc", family.LibFor("linux-x64", "linux"));
+    }
+
+    [Theory]
+    [InlineData("family x\nwidget y\n", 2, "unknown key 'widget'")]
+    [InlineData("family x\nfunc foo*\n", 2, "patterns")]
+    [InlineData("family x\nfunc !foo\n", 2, "exclusions")]
+    [InlineData("header a.h\n", 1, "no 'family NAME' line")]
+    public void Read_Malformed_NamesFileAndLine(string text, int line, string reason)
+    {
+        var e = Assert.Throws<FactsFormatException>(() => ApiFamilyReader.Read(text, "x.api"));
+
+        Assert.Equal(line, e.Line);
+        Assert.Contains(reason, e.Message);
+    }
+}

@@ -1,0 +1,5 @@
+/* Not a golden fixture: a header clang rejects. */
+struct broken {
+    int a
+    int b;
+};
