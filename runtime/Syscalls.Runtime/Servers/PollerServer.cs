@@ -1,0 +1,437 @@
+using System;
+using System.Runtime.Versioning;
+using Syscalls.Runtime.Backends.Linux;
+using Syscalls.Runtime.Sockets;
+using static Syscalls.Linux.LibC;
+
+namespace Syscalls.Runtime.Servers;
+
+/// <summary>The readiness-model server: one loop thread over any <see cref="IPoller"/>, level-triggered, one recv into
+/// a shared loop buffer and one send per readiness event (like the C reference), unsent tails parked per connection
+/// with the connection switched to writability until they drain, reading paused above a high-water mark.</summary>
+/// <remarks>Steady state allocates nothing: events go to a preallocated array, data to the shared buffer, tails to
+/// pooled arrays. EMFILE in accept pauses the listener (no spinning) until a connection closes or a backoff ends.</remarks>
+[SupportedOSPlatform("linux")]
+internal sealed class PollerServer : IServer, IConnectionTransport
+{
+    private const ulong ListenerToken = ulong.MaxValue - 1;
+    private const int AcceptBackoffMinMs = 50;
+    private const int AcceptBackoffMaxMs = 1000;
+
+    private readonly IPoller _poller;
+    private readonly IConnectionHandler _handler;
+    private readonly ServerOptions _options;
+    private readonly SocketHandle _listener;
+    private readonly ConnectionTable _table;
+    private readonly byte[] _receiveBuffer;
+    private readonly PollEvent[] _events = new PollEvent[1024];
+    private int[] _closeQueue = new int[1024];   // one wait's worth of events: a mass disconnect does not grow it
+    private int _closeCount;
+    private volatile bool _stopping;
+    private bool _running;
+    private bool _acceptPaused;
+    private long _acceptResumeAt;
+    private int _acceptBackoffMs = AcceptBackoffMinMs;
+    private bool _disposed;
+
+    internal PollerServer(BackendKind backend, string reason, IPoller poller, ServerOptions options, IConnectionHandler handler)
+    {
+        Backend = backend;
+        SelectionReason = reason;
+        _poller = poller;
+        _options = options;
+        _handler = handler;
+        _table = new ConnectionTable(options.InitialConnectionCapacity);
+        _receiveBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(options.ReceiveBufferSize, 1024));
+        _listener = SocketOps.Listen(options.Endpoint, options.Backlog).Value;
+        LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
+        Result r = _poller.Register(_listener, ListenerToken, Interest.Readable);
+        if (!r.IsSuccess)
+        {
+            _listener.Dispose();
+            r.ThrowIfFailed();
+        }
+    }
+
+    public BackendKind Backend { get; }
+
+    public string SelectionReason { get; }
+
+    public NetEndpoint LocalEndpoint { get; }
+
+    public int ConnectionCount => _table.Count;
+
+    public void Run()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _running = true;
+        try
+        {
+            while (!_stopping)
+            {
+                int timeout = -1;
+                if (_acceptPaused)
+                    timeout = (int)Math.Max(0, _acceptResumeAt - Environment.TickCount64);
+                Result<int> waited = _poller.Wait(_events, timeout);
+                if (!waited.TryGetValue(out int n))
+                {
+                    Log($"wait failed: {waited.Error}");
+                    break;
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    ref readonly PollEvent ev = ref _events[i];
+                    if (ev.Token == ListenerToken)
+                        AcceptAll();
+                    else if (_table.TryGetByToken(ev.Token, out int slot))
+                        Dispatch(slot, ev.Readiness);
+                    // else: a stale event for a slot closed earlier in this batch; its generation no longer matches.
+                }
+
+                FlushCloseQueue();
+                if (_acceptPaused && Environment.TickCount64 >= _acceptResumeAt)
+                    ResumeAccept();
+            }
+        }
+        finally
+        {
+            _running = false;
+            Shutdown();
+        }
+    }
+
+    public void Stop()
+    {
+        _stopping = true;
+        _poller.Wake();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        if (!_running)
+            Shutdown();
+    }
+
+    // ---------------------------------------------------------------- IConnectionTransport
+
+    public Result Send(ConnectionId id, ReadOnlySpan<byte> data)
+    {
+        if (!_table.TryGet(id, out int slot))
+            return OsError.FromKind(ErrorKind.NotConnected);
+        ref ConnectionSlot s = ref _table[slot];
+        if ((s.Flags & (SlotFlags.WriteShutdown | SlotFlags.ShutdownRequested | SlotFlags.CloseRequested)) != 0)
+            return OsError.FromKind(ErrorKind.NotConnected);
+        if (data.IsEmpty)
+            return Result.Success;
+        if (s.PendingCount > 0)
+        {
+            ConnectionTable.AppendPending(ref s, data);
+            UpdateInterest(slot);
+            return Result.Success;
+        }
+
+        Result<int> sent = Sys.Send(s.Fd, data);
+        if (sent.TryGetValue(out int n))
+        {
+            if (n == data.Length)
+                return Result.Success;
+            data = data[n..];
+        }
+        else if (sent.Error.Kind != ErrorKind.WouldBlock)
+        {
+            QueueClose(slot, sent.Error);
+            return sent.Error;
+        }
+
+        ConnectionTable.AppendPending(ref s, data);
+        UpdateInterest(slot);
+        return Result.Success;
+    }
+
+    public Result ShutdownWrite(ConnectionId id)
+    {
+        if (!_table.TryGet(id, out int slot))
+            return OsError.FromKind(ErrorKind.NotConnected);
+        ref ConnectionSlot s = ref _table[slot];
+        if (s.PendingCount > 0)
+        {
+            s.Flags |= SlotFlags.ShutdownRequested;
+            return Result.Success;
+        }
+
+        return DoShutdownWrite(slot);
+    }
+
+    public void Close(ConnectionId id)
+    {
+        if (!_table.TryGet(id, out int slot))
+            return;
+        ref ConnectionSlot s = ref _table[slot];
+        if (s.PendingCount == 0)
+        {
+            QueueClose(slot, default);
+            return;
+        }
+
+        s.Flags |= SlotFlags.CloseRequested;
+        UpdateInterest(slot);
+    }
+
+    public void Abort(ConnectionId id)
+    {
+        if (!_table.TryGet(id, out int slot))
+            return;
+        _table[slot].Flags |= SlotFlags.Abort;
+        QueueClose(slot, default);
+    }
+
+    public bool IsOpen(ConnectionId id) => _table.TryGet(id, out _);
+
+    public int GetPendingSendBytes(ConnectionId id) => _table.TryGet(id, out int slot) ? _table[slot].PendingCount : 0;
+
+    // ---------------------------------------------------------------- loop
+
+    private void Dispatch(int slot, Readiness readiness)
+    {
+        ref ConnectionSlot s = ref _table[slot];
+        if ((readiness & Readiness.Writable) != 0 && s.PendingCount > 0)
+        {
+            Flush(slot);
+            if (s.State != SlotState.Open)
+                return;
+        }
+
+        const Readiness ReadSide = Readiness.Readable | Readiness.ReadClosed | Readiness.Closed | Readiness.Error;
+        if ((readiness & ReadSide) == 0 || (s.Interest & Interest.Readable) == 0)
+        {
+            if ((readiness & (Readiness.Closed | Readiness.Error)) != 0 && (s.Interest & Interest.Readable) == 0)
+                QueueClose(slot, SocketErrorOr(slot, ErrorKind.ConnectionReset));
+            return;
+        }
+
+        Result<int> received = Sys.Recv(s.Fd, _receiveBuffer);
+        if (received.TryGetValue(out int n))
+        {
+            var connection = new Connection(this, new ConnectionId(slot, s.Generation));
+            if (n > 0)
+            {
+                _handler.OnData(connection, _receiveBuffer.AsSpan(0, n));
+                return;
+            }
+
+            s.Flags |= SlotFlags.PeerClosed;
+            UpdateInterest(slot);
+            _handler.OnEndOfStream(connection);
+            return;
+        }
+
+        if (received.Error.Kind != ErrorKind.WouldBlock)
+            QueueClose(slot, received.Error);
+    }
+
+    private void Flush(int slot)
+    {
+        ref ConnectionSlot s = ref _table[slot];
+        Result<int> sent = Sys.Send(s.Fd, s.Pending.AsSpan(s.PendingStart, s.PendingCount));
+        if (sent.TryGetValue(out int n))
+        {
+            ConnectionTable.ConsumePending(ref s, n);
+        }
+        else if (sent.Error.Kind != ErrorKind.WouldBlock)
+        {
+            QueueClose(slot, sent.Error);
+            return;
+        }
+
+        if (s.PendingCount == 0)
+        {
+            if ((s.Flags & SlotFlags.CloseRequested) != 0)
+            {
+                QueueClose(slot, default);
+                return;
+            }
+
+            if ((s.Flags & SlotFlags.ShutdownRequested) != 0)
+                DoShutdownWrite(slot);
+        }
+
+        UpdateInterest(slot);
+    }
+
+    private Result DoShutdownWrite(int slot)
+    {
+        ref ConnectionSlot s = ref _table[slot];
+        s.Flags = (s.Flags & ~SlotFlags.ShutdownRequested) | SlotFlags.WriteShutdown;
+        Result r = Sys.Shutdown(s.Fd, (int)SHUT_WR);
+        if ((s.Flags & SlotFlags.PeerClosed) != 0)
+            QueueClose(slot, default);   // both directions are done
+        return r;
+    }
+
+    /// <summary>Watches readable unless the peer closed, a close is pending, or the tail is above the high-water
+    /// mark; writable while a tail is parked.</summary>
+    private void UpdateInterest(int slot)
+    {
+        ref ConnectionSlot s = ref _table[slot];
+        if (s.State != SlotState.Open)
+            return;
+        Interest want = Interest.None;
+        bool stopReading = (s.Flags & (SlotFlags.PeerClosed | SlotFlags.CloseRequested)) != 0 || s.PendingCount > _options.MaxPendingSendBytes;
+        if (!stopReading)
+            want |= Interest.Readable;
+        if (s.PendingCount > 0)
+            want |= Interest.Writable;
+        if (want == s.Interest)
+            return;
+        Result r = _poller.Modify(s.Handle!, ConnectionTable.Token(slot, s.Generation), want);
+        if (r.IsSuccess)
+            s.Interest = want;
+        else
+            QueueClose(slot, r.Error);
+    }
+
+    private void AcceptAll()
+    {
+        while (!_stopping)
+        {
+            Result<int> accepted = Sys.Accept(_listener.Descriptor);
+            if (accepted.TryGetValue(out int fd))
+            {
+                AddConnection(fd);
+                continue;
+            }
+
+            switch (accepted.Error.Kind)
+            {
+                case ErrorKind.WouldBlock:
+                    return;
+                case ErrorKind.TooManyOpenFiles:
+                case ErrorKind.OutOfMemory:
+                    PauseAccept(accepted.Error);
+                    return;
+                case ErrorKind.ConnectionAborted:
+                case ErrorKind.ConnectionReset:
+                    continue;   // the peer gave up while queued; the next one may be fine
+                default:
+                    Log($"accept failed: {accepted.Error}");
+                    PauseAccept(accepted.Error);
+                    return;
+            }
+        }
+    }
+
+    private void AddConnection(int fd)
+    {
+        var handle = new SocketHandle(fd);
+        if (_options.NoDelay)
+            Sys.SetSockOpt(fd, (int)IPPROTO_TCP, TCP_NODELAY, 1);
+        int slot = _table.Allocate();
+        ref ConnectionSlot s = ref _table[slot];
+        s.Handle = handle;
+        s.Fd = fd;
+        Result r = _poller.Register(handle, ConnectionTable.Token(slot, s.Generation), Interest.Readable);
+        if (!r.IsSuccess)
+        {
+            Log($"register failed: {r.Error}");
+            _table.Release(slot);
+            handle.Dispose();
+            return;
+        }
+
+        s.Interest = Interest.Readable;
+        _acceptBackoffMs = AcceptBackoffMinMs;
+        _handler.OnOpened(new Connection(this, new ConnectionId(slot, s.Generation)));
+    }
+
+    private void PauseAccept(OsError error)
+    {
+        if (!_acceptPaused)
+        {
+            Log($"accept paused for {_acceptBackoffMs} ms: {error}");
+            _poller.Modify(_listener, ListenerToken, Interest.None);
+            _acceptPaused = true;
+        }
+
+        _acceptResumeAt = Environment.TickCount64 + _acceptBackoffMs;
+        _acceptBackoffMs = Math.Min(_acceptBackoffMs * 2, AcceptBackoffMaxMs);
+    }
+
+    private void ResumeAccept()
+    {
+        _acceptPaused = false;
+        _poller.Modify(_listener, ListenerToken, Interest.Readable);
+    }
+
+    private void QueueClose(int slot, OsError reason)
+    {
+        ref ConnectionSlot s = ref _table[slot];
+        if (s.State != SlotState.Open)
+            return;
+        s.State = SlotState.Closing;
+        s.CloseReason = reason;
+        if (_closeCount == _closeQueue.Length)
+            Array.Resize(ref _closeQueue, _closeQueue.Length * 2);
+        _closeQueue[_closeCount++] = slot;
+    }
+
+    private void FlushCloseQueue()
+    {
+        // OnClosed may close other connections and so append to the queue: index, do not cache the count.
+        for (int i = 0; i < _closeCount; i++)
+            FinishClose(_closeQueue[i]);
+        bool freed = _closeCount > 0;
+        _closeCount = 0;
+        if (freed && _acceptPaused)
+            ResumeAccept();   // a descriptor was freed: EMFILE may be over
+    }
+
+    private void FinishClose(int slot)
+    {
+        ref ConnectionSlot s = ref _table[slot];
+        SocketHandle handle = s.Handle!;
+        var connection = new Connection(this, new ConnectionId(slot, s.Generation));
+        OsError reason = s.CloseReason;
+        _poller.Deregister(handle);
+        if ((s.Flags & SlotFlags.Abort) != 0)
+            Sys.SetLingerZero(s.Fd);
+        handle.Dispose();
+        _table.Release(slot);
+        _handler.OnClosed(connection, reason);
+    }
+
+    private OsError SocketErrorOr(int slot, ErrorKind fallback)
+    {
+        Result<int> so = Sys.GetSockOpt(_table[slot].Fd, SOL_SOCKET, SO_ERROR);
+        return so.IsSuccess && so.Value != 0 ? Errno.ToError(so.Value) : OsError.FromKind(fallback);
+    }
+
+    private void Shutdown()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        for (int slot = 0; slot < _table.Capacity; slot++)
+        {
+            ref ConnectionSlot s = ref _table[slot];
+            if (s.State == SlotState.Open)
+            {
+                s.State = SlotState.Closing;
+                s.CloseReason = OsError.FromKind(ErrorKind.Canceled);
+                FinishClose(slot);
+            }
+            else if (s.State == SlotState.Closing)
+            {
+                FinishClose(slot);
+            }
+        }
+
+        _closeCount = 0;
+        _poller.Deregister(_listener);
+        _listener.Dispose();
+        _poller.Dispose();
+    }
+
+    private void Log(string message) => _options.Log?.Invoke($"{_poller.Name}: {message}");
+}

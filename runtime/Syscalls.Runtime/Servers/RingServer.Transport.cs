@@ -1,0 +1,287 @@
+using System;
+using System.Collections.Generic;
+using Syscalls.Runtime.Backends.Linux;
+using static Syscalls.Linux.LibC;
+
+namespace Syscalls.Runtime.Servers;
+
+/// <summary>The send side: per connection a FIFO of buffer refs, the head one in flight. A ref below
+/// <see cref="RecvBufferCount"/> is a provided receive buffer sent back as it is (the echo path); the others are
+/// pooled send buffers that hold copies. <c>_start</c>/<c>_end</c> delimit each ref's unsent bytes.</summary>
+internal sealed partial class RingServer
+{
+    private const int SendBufferSize = 16 * 1024;
+    private const int SendBuffersPerPool = 32;
+
+    private readonly List<RingBufferPool> _sendPools = new();
+    private int[] _next = [];
+    private int[] _start = [];
+    private int[] _end = [];
+    private int _sendPoolWithRoom;
+    private int _deliverSlot = -1;
+    private int _deliverBuffer;
+    private int _deliverLength;
+    private bool _deliverCaptured;
+
+    public Result Send(ConnectionId id, ReadOnlySpan<byte> data)
+    {
+        if (!TryGet(id, out int slot))
+            return OsError.FromKind(ErrorKind.NotConnected);
+        ref RingSlot s = ref _slots[slot];
+        if ((s.Flags & (RingFlags.WriteShutdown | RingFlags.ShutdownRequested | RingFlags.CloseRequested)) != 0)
+            return OsError.FromKind(ErrorKind.NotConnected);
+        if (data.IsEmpty)
+            return Result.Success;
+        if (slot == _deliverSlot && !_deliverCaptured && s.QueueHead < 0
+            && _recvPool.GetSpan(_deliverBuffer)[.._deliverLength].Overlaps(data, out int offset)
+            && offset >= 0 && offset + data.Length <= _deliverLength)
+        {
+            // The handler echoes (part of) the buffer it was given: send from it and give it back afterwards.
+            _deliverCaptured = true;
+            _start[_deliverBuffer] = offset;
+            _end[_deliverBuffer] = offset + data.Length;
+            Append(ref s, _deliverBuffer);
+        }
+        else
+        {
+            CopyIn(ref s, data);
+        }
+
+        s.PendingBytes += data.Length;
+        if ((s.Flags & RingFlags.Sending) == 0)
+            SendHead(slot);
+        if (s.PendingBytes > _options.MaxPendingSendBytes && (s.Flags & RingFlags.Throttled) == 0)
+        {
+            // Back-pressure: stop receiving until the queue drains (the receive is re-armed by OnSent).
+            s.Flags |= RingFlags.Throttled;
+            if ((s.Flags & RingFlags.RecvArmed) != 0)
+                Submit(RingOperation.Cancel(UserData.Create((uint)slot, s.Generation, TagRecv), UserData.Create((uint)slot, s.Generation, TagCancel)));
+        }
+
+        return Result.Success;
+    }
+
+    public Result ShutdownWrite(ConnectionId id)
+    {
+        if (!TryGet(id, out int slot))
+            return OsError.FromKind(ErrorKind.NotConnected);
+        ref RingSlot s = ref _slots[slot];
+        if (s.QueueHead >= 0)
+        {
+            s.Flags |= RingFlags.ShutdownRequested;
+            return Result.Success;
+        }
+
+        return DoShutdownWrite(slot);
+    }
+
+    public void Close(ConnectionId id)
+    {
+        if (!TryGet(id, out int slot))
+            return;
+        ref RingSlot s = ref _slots[slot];
+        if (s.QueueHead < 0)
+            QueueClose(slot, default);
+        else
+            s.Flags |= RingFlags.CloseRequested;
+    }
+
+    public void Abort(ConnectionId id)
+    {
+        if (!TryGet(id, out int slot))
+            return;
+        _slots[slot].Flags |= RingFlags.Abort;
+        QueueClose(slot, default);
+    }
+
+    public bool IsOpen(ConnectionId id) => TryGet(id, out _);
+
+    public int GetPendingSendBytes(ConnectionId id) => TryGet(id, out int slot) ? _slots[slot].PendingBytes : 0;
+
+    private bool TryGet(ConnectionId id, out int slot)
+    {
+        slot = id.Slot;
+        return (uint)slot < (uint)_slots.Length && _slots[slot].Generation == id.Generation && _slots[slot].State == SlotState.Open;
+    }
+
+    /// <summary>Hands a received buffer to the handler; it goes back to the group afterwards unless a send took it.</summary>
+    private void Deliver(int slot, int bufferId, int length)
+    {
+        _deliverSlot = slot;
+        _deliverBuffer = bufferId;
+        _deliverLength = length;
+        _deliverCaptured = false;
+        try
+        {
+            _handler.OnData(new Connection(this, new ConnectionId(slot, _slots[slot].Generation)), _recvPool.GetSpan(bufferId)[..length]);
+        }
+        finally
+        {
+            _deliverSlot = -1;
+            if (!_deliverCaptured)
+                ReturnRecvBuffer(bufferId);
+        }
+    }
+
+    private void OnSent(int slot, in RingCompletion c)
+    {
+        ref RingSlot s = ref _slots[slot];
+        s.Flags &= ~RingFlags.Sending;
+        int head = s.QueueHead;
+        if (!c.IsSuccess || s.State != SlotState.Open)
+        {
+            if (s.State == SlotState.Open)
+                QueueClose(slot, c.Error);   // EPIPE, ECONNRESET: the peer is gone
+            DropQueue(ref s);
+            TryRelease(slot);
+            return;
+        }
+
+        _start[head] += c.Result;
+        s.PendingBytes -= c.Result;
+        if (_start[head] == _end[head])
+        {
+            s.QueueHead = _next[head];
+            if (s.QueueHead < 0)
+                s.QueueTail = -1;
+            ReleaseRef(head);
+        }
+
+        if (s.QueueHead >= 0)
+        {
+            SendHead(slot);
+        }
+        else if ((s.Flags & RingFlags.CloseRequested) != 0)
+        {
+            QueueClose(slot, default);
+            return;
+        }
+        else if ((s.Flags & RingFlags.ShutdownRequested) != 0)
+        {
+            DoShutdownWrite(slot);
+        }
+
+        if ((s.Flags & RingFlags.Throttled) != 0 && s.PendingBytes <= _options.MaxPendingSendBytes)
+        {
+            s.Flags &= ~RingFlags.Throttled;
+            ArmRecv(slot);
+        }
+    }
+
+    private void SendHead(int slot)
+    {
+        ref RingSlot s = ref _slots[slot];
+        int head = s.QueueHead;
+        BufferSlice slice = head < RecvBufferCount
+            ? _recvPool.Slice(head, _start[head], _end[head] - _start[head])
+            : _sendPools[(head - RecvBufferCount) / SendBuffersPerPool].Slice((head - RecvBufferCount) % SendBuffersPerPool, _start[head], _end[head] - _start[head]);
+        s.Flags |= RingFlags.Sending;
+        Submit(RingOperation.Send(s.Handle!, slice, UserData.Create((uint)slot, s.Generation, TagSend)));
+    }
+
+    private Result DoShutdownWrite(int slot)
+    {
+        ref RingSlot s = ref _slots[slot];
+        s.Flags = (s.Flags & ~RingFlags.ShutdownRequested) | RingFlags.WriteShutdown;
+        Result r = Sys.Shutdown(s.Handle!.Descriptor, (int)SHUT_WR);
+        if ((s.Flags & RingFlags.PeerClosed) != 0)
+            QueueClose(slot, default);   // both directions are done
+        return r;
+    }
+
+    /// <summary>Copies into the tail send buffer while it has room (unless it is the one in flight), then into new ones.</summary>
+    private void CopyIn(ref RingSlot s, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int tail = s.QueueTail;
+            bool appendable = tail >= RecvBufferCount && _end[tail] < SendBufferSize
+                              && !(tail == s.QueueHead && (s.Flags & RingFlags.Sending) != 0);
+            if (!appendable)
+            {
+                tail = RentSendBuffer();
+                Append(ref s, tail);
+            }
+
+            int pool = (tail - RecvBufferCount) / SendBuffersPerPool;
+            Span<byte> room = _sendPools[pool].GetSpan((tail - RecvBufferCount) % SendBuffersPerPool)[_end[tail]..];
+            int n = Math.Min(room.Length, data.Length);
+            data[..n].CopyTo(room);
+            _end[tail] += n;
+            data = data[n..];
+        }
+    }
+
+    private void Append(ref RingSlot s, int bufferRef)
+    {
+        _next[bufferRef] = -1;
+        if (s.QueueTail >= 0)
+            _next[s.QueueTail] = bufferRef;
+        else
+            s.QueueHead = bufferRef;
+        s.QueueTail = bufferRef;
+    }
+
+    /// <summary>Gives back every queued buffer except the one a send still has in flight.</summary>
+    private void DropQueue(ref RingSlot s)
+    {
+        int keep = (s.Flags & RingFlags.Sending) != 0 ? s.QueueHead : -1;
+        for (int r = keep >= 0 ? _next[keep] : s.QueueHead; r >= 0;)
+        {
+            int next = _next[r];
+            ReleaseRef(r);
+            r = next;
+        }
+
+        s.QueueHead = s.QueueTail = keep;
+        s.PendingBytes = 0;
+        if (keep >= 0)
+        {
+            _next[keep] = -1;
+            s.PendingBytes = _end[keep] - _start[keep];
+        }
+    }
+
+    private void ReleaseRef(int bufferRef)
+    {
+        if (bufferRef < RecvBufferCount)
+        {
+            ReturnRecvBuffer(bufferRef);
+            return;
+        }
+
+        int pool = (bufferRef - RecvBufferCount) / SendBuffersPerPool;
+        _sendPools[pool].Return((bufferRef - RecvBufferCount) % SendBuffersPerPool);
+        if (pool < _sendPoolWithRoom)
+            _sendPoolWithRoom = pool;
+    }
+
+    private int RentSendBuffer()
+    {
+        for (int p = _sendPoolWithRoom; p < _sendPools.Count; p++)
+        {
+            if (_sendPools[p].TryRent(out int id))
+            {
+                _sendPoolWithRoom = p;
+                int r = RecvBufferCount + p * SendBuffersPerPool + id;
+                _start[r] = _end[r] = 0;
+                return r;
+            }
+        }
+
+        _sendPools.Add(new RingBufferPool(SendBufferSize, SendBuffersPerPool));   // grows only under load
+        int total = RecvBufferCount + _sendPools.Count * SendBuffersPerPool;
+        Array.Resize(ref _next, total);
+        Array.Resize(ref _start, total);
+        Array.Resize(ref _end, total);
+        _sendPoolWithRoom = _sendPools.Count - 1;
+        return RentSendBuffer();
+    }
+
+    private void InitSendBuffers()
+    {
+        _next = new int[RecvBufferCount];
+        _start = new int[RecvBufferCount];
+        _end = new int[RecvBufferCount];
+    }
+}

@@ -1,0 +1,237 @@
+using System;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Syscalls.Runtime.Backends.Linux;
+using static Syscalls.Linux.LibC;
+
+namespace Syscalls.Runtime.Sockets;
+
+/// <summary>Socket helpers that make the pitfalls defaults: CLOEXEC and non-blocking on creation, SO_REUSEADDR on
+/// listeners, MSG_NOSIGNAL on every send (no SIGPIPE), EINTR retried, errors as results, descriptors in
+/// <see cref="SocketHandle"/>s.</summary>
+[SupportedOSPlatform("linux")]
+public static class SocketOps
+{
+    /// <summary>A TCP socket (close-on-exec; non-blocking unless <paramref name="blocking"/>).</summary>
+    public static Result<SocketHandle> CreateTcp(AddressFamily family = AddressFamily.InterNetwork, bool blocking = false)
+        => Wrap(Sys.Socket(family, SocketType.Stream, blocking));
+
+    /// <summary>A UDP socket (close-on-exec; non-blocking unless <paramref name="blocking"/>).</summary>
+    public static Result<SocketHandle> CreateUdp(AddressFamily family = AddressFamily.InterNetwork, bool blocking = false)
+        => Wrap(Sys.Socket(family, SocketType.Dgram, blocking));
+
+    /// <summary>A listening TCP socket: SO_REUSEADDR, bound, listening.</summary>
+    public static Result<SocketHandle> Listen(NetEndpoint endpoint, int backlog = 65535, bool blocking = false)
+    {
+        Result<SocketHandle> created = CreateTcp(endpoint.Family, blocking);
+        if (!created.TryGetValue(out SocketHandle? s))
+            return created;
+        int fd = s.Descriptor;
+        Result r = Sys.SetSockOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+        if (r.IsSuccess)
+            r = Sys.Bind(fd, endpoint);
+        if (r.IsSuccess)
+            r = Sys.Listen(fd, backlog);
+        if (r.IsSuccess)
+            return s;
+        s.Dispose();
+        return r.Error;
+    }
+
+    /// <summary>A bound UDP socket.</summary>
+    public static Result<SocketHandle> BindUdp(NetEndpoint endpoint, bool blocking = false)
+    {
+        Result<SocketHandle> created = CreateUdp(endpoint.Family, blocking);
+        if (!created.TryGetValue(out SocketHandle? s))
+            return created;
+        Result r = Sys.Bind(s.Descriptor, endpoint);
+        if (r.IsSuccess)
+            return s;
+        s.Dispose();
+        return r.Error;
+    }
+
+    /// <summary>Accepts one connection (close-on-exec; non-blocking unless <paramref name="blocking"/>).
+    /// <see cref="ErrorKind.WouldBlock"/> when none is queued; <see cref="ErrorKind.TooManyOpenFiles"/> (EMFILE) leaves
+    /// the connection queued: stop polling the listener for a while instead of retrying at once.</summary>
+    public static Result<SocketHandle> Accept(SocketHandle listener, bool blocking = false)
+    {
+        bool added = false;
+        listener.DangerousAddRef(ref added);
+        try
+        {
+            return Wrap(Sys.Accept(listener.Descriptor, blocking));
+        }
+        finally
+        {
+            if (added)
+                listener.DangerousRelease();
+        }
+    }
+
+    /// <summary>Starts or completes a connect. Non-blocking sockets give <see cref="ErrorKind.InProgress"/>: wait for
+    /// writability, then read the outcome with <see cref="GetPendingError"/>.</summary>
+    public static Result Connect(SocketHandle socket, NetEndpoint endpoint)
+        => Call(socket, endpoint, static (fd, ep) => Sys.Connect(fd, ep));
+
+    /// <summary>Sends what the socket takes now; returns the count (MSG_NOSIGNAL: a closed peer is
+    /// <see cref="ErrorKind.BrokenPipe"/> or <see cref="ErrorKind.ConnectionReset"/>, never SIGPIPE).</summary>
+    public static Result<int> Send(SocketHandle socket, ReadOnlySpan<byte> data)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            return Sys.Send(socket.Descriptor, data);
+        }
+        finally
+        {
+            if (added)
+                socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>Receives into <paramref name="buffer"/>; 0 means end of stream.</summary>
+    public static Result<int> Receive(SocketHandle socket, Span<byte> buffer)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            return Sys.Recv(socket.Descriptor, buffer);
+        }
+        finally
+        {
+            if (added)
+                socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>Sends one datagram.</summary>
+    public static Result<int> SendTo(SocketHandle socket, ReadOnlySpan<byte> data, NetEndpoint to)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            return Sys.SendTo(socket.Descriptor, data, to);
+        }
+        finally
+        {
+            if (added)
+                socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>Receives one datagram. With <paramref name="truncatedLength"/> true the result is the datagram's
+    /// real length even when it was longer than <paramref name="buffer"/> (MSG_TRUNC).</summary>
+    public static Result<int> ReceiveFrom(SocketHandle socket, Span<byte> buffer, out NetEndpoint from, bool truncatedLength = false)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            return Sys.RecvFrom(socket.Descriptor, buffer, out from, truncatedLength ? (int)MSG_TRUNC : 0);
+        }
+        finally
+        {
+            if (added)
+                socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>TCP_NODELAY: send small writes at once instead of waiting for Nagle plus delayed ACK.</summary>
+    public static Result SetNoDelay(SocketHandle socket, bool enabled = true)
+        => SetOption(socket, (int)IPPROTO_TCP, TCP_NODELAY, enabled ? 1 : 0);
+
+    /// <summary>SO_REUSEADDR.</summary>
+    public static Result SetReuseAddress(SocketHandle socket, bool enabled = true)
+        => SetOption(socket, SOL_SOCKET, SO_REUSEADDR, enabled ? 1 : 0);
+
+    /// <summary>SO_SNDBUF (the kernel doubles it).</summary>
+    public static Result SetSendBufferSize(SocketHandle socket, int bytes) => SetOption(socket, SOL_SOCKET, SO_SNDBUF, bytes);
+
+    /// <summary>SO_RCVBUF (the kernel doubles it).</summary>
+    public static Result SetReceiveBufferSize(SocketHandle socket, int bytes) => SetOption(socket, SOL_SOCKET, SO_RCVBUF, bytes);
+
+    /// <summary>O_NONBLOCK on or off.</summary>
+    public static Result SetNonBlocking(SocketHandle socket, bool nonBlocking)
+        => Call(socket, nonBlocking, static (fd, on) => Sys.SetNonBlocking(fd, on));
+
+    /// <summary>True when O_NONBLOCK is set.</summary>
+    public static Result<bool> IsNonBlocking(SocketHandle socket) => Query(socket, static fd => Sys.IsNonBlocking(fd));
+
+    /// <summary>True when FD_CLOEXEC is set.</summary>
+    public static Result<bool> IsCloseOnExec(SocketHandle socket) => Query(socket, static fd => Sys.IsCloseOnExec(fd));
+
+    /// <summary>Closes with a reset rather than a FIN once disposed (SO_LINGER {1, 0}).</summary>
+    public static Result SetAbortiveClose(SocketHandle socket) => Call(socket, 0, static (fd, _) => Sys.SetLingerZero(fd));
+
+    /// <summary>shutdown(2): the peer reads end of stream once sent data drains; this side can still receive.</summary>
+    public static Result ShutdownWrite(SocketHandle socket) => Call(socket, (int)SHUT_WR, static (fd, how) => Sys.Shutdown(fd, how));
+
+    /// <summary>shutdown(2) of both directions; wakes a thread blocked on the socket.</summary>
+    public static Result ShutdownBoth(SocketHandle socket) => Call(socket, (int)SHUT_RDWR, static (fd, how) => Sys.Shutdown(fd, how));
+
+    /// <summary>SO_ERROR: the outcome of a non-blocking connect, or an asynchronous error; clears it.</summary>
+    public static OsError GetPendingError(SocketHandle socket)
+    {
+        Result<int> r = Query(socket, static fd => Sys.GetSockOpt(fd, SOL_SOCKET, SO_ERROR));
+        return r.IsSuccess ? Errno.ToError(r.Value) : r.Error;
+    }
+
+    /// <summary>The bound address.</summary>
+    public static Result<NetEndpoint> GetLocalEndpoint(SocketHandle socket) => Query(socket, static fd => Sys.GetSockName(fd));
+
+    /// <summary>The peer's address.</summary>
+    public static Result<NetEndpoint> GetRemoteEndpoint(SocketHandle socket) => Query(socket, static fd => Sys.GetPeerName(fd));
+
+    private static Result SetOption(SocketHandle socket, int level, int name, int value)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            return Sys.SetSockOpt(socket.Descriptor, level, name, value);
+        }
+        finally
+        {
+            if (added)
+                socket.DangerousRelease();
+        }
+    }
+
+    private static Result Call<TArg>(SocketHandle socket, TArg arg, Func<int, TArg, Result> call)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            return call(socket.Descriptor, arg);
+        }
+        finally
+        {
+            if (added)
+                socket.DangerousRelease();
+        }
+    }
+
+    private static Result<T> Query<T>(SocketHandle socket, Func<int, Result<T>> call)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            return call(socket.Descriptor);
+        }
+        finally
+        {
+            if (added)
+                socket.DangerousRelease();
+        }
+    }
+
+    private static Result<SocketHandle> Wrap(Result<int> fd)
+        => fd.TryGetValue(out int d) ? new SocketHandle(d) : fd.Error;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# samples/Consumer/run.sh [CONFIG]: restores the sample against the packed Syscalls.Bindings in artifacts/packages
+# (./build.sh pack first) and runs it. Prints what it called and sizeof(epoll_event).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+CONFIG="${1:-Release}"
+if ! ls "$ROOT"/artifacts/packages/Syscalls.Bindings.*.nupkg >/dev/null 2>&1; then
+  echo "run.sh: no Syscalls.Bindings package in artifacts/packages; run ./build.sh pack first" >&2
+  exit 1
+fi
+# The package version does not change between packs: drop the extracted copy so the new one is used.
+rm -rf "$HERE/obj/packages/syscalls.bindings"
+dotnet restore "$HERE" --force -v quiet -nologo
+dotnet run --project "$HERE" -c "$CONFIG" --no-restore

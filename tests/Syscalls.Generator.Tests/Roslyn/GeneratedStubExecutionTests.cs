@@ -1,0 +1,143 @@
+using System;
+using System.Runtime.InteropServices;
+using Xunit;
+
+namespace Syscalls.Generator.Tests.Roslyn;
+
+/// <summary>
+/// The generator's output compiles cleanly in a consumer and, loaded into this process, really calls libc: the stub
+/// clears errno before the call and captures it after (what LibraryImport's SetLastError = true does).
+/// </summary>
+public sealed class GeneratedStubExecutionTests
+{
+    private const string Probe = """
+        using System.Runtime.InteropServices;
+        using Syscalls.Linux;
+
+        public static unsafe class Probe
+        {
+            public static int[] EpollRoundTrip()
+            {
+                int ep = LibC.epoll_create1(0);
+                int errnoAfterSuccess = Marshal.GetLastPInvokeError();
+                epoll_event ev = default;
+                int ready = LibC.epoll_wait(ep, &ev, 1, 0);
+                int closed = LibC.close(ep);
+                return new[] { ep, errnoAfterSuccess, ready, closed };
+            }
+
+            public static int[] CloseInvalid()
+            {
+                int result = LibC.close(-1);
+                return new[] { result, Marshal.GetLastPInvokeError() };
+            }
+
+            public static int[] SocketThenClose()
+            {
+                int fd = LibC.socket(2, 1, 0); // AF_INET, SOCK_STREAM
+                int errno = Marshal.GetLastPInvokeError();
+                return new[] { fd, errno, LibC.close(fd) };
+            }
+
+            public static int EpollEventSize() => sizeof(epoll_event);
+
+            public static uint EpollIn() => LibC.EPOLLIN;
+        }
+        """;
+
+    private static string HostRid()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Skip("executing the generated libc stubs needs a Linux host");
+        }
+        var arch = RuntimeInformation.ProcessArchitecture;
+        if (arch is not (Architecture.X64 or Architecture.Arm64))
+        {
+            Assert.Skip($"no facts for linux-{arch}");
+        }
+        return arch == Architecture.X64 ? "linux-x64" : "linux-arm64";
+    }
+
+    private static GeneratorHarness.Run Generate(string rid) => new GeneratorHarness
+    {
+        List = ["# the issue's example selection", "epoll_*", "socket", "EPOLLIN", "close  # for the errno check"],
+        Properties = { ["RuntimeIdentifier"] = rid },
+        Sources = [Probe],
+    }.RunOnce();
+
+    [Fact]
+    public void Selection_WithHostRid_CompilesWithoutDiagnostics()
+    {
+        var run = Generate(HostRid());
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompileProblems());
+        Assert.Contains("Syscalls.Linux.Records.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Linux.LibC.Functions.g.cs", run.HintNames);
+    }
+
+    [Fact]
+    public void GeneratedStub_EpollRoundTrip_CallsLibcAndClearsErrno()
+    {
+        var assembly = Generate(HostRid()).Load();
+
+        var r = (int[])GeneratorHarness.Call(assembly, "Probe", "EpollRoundTrip")!;
+
+        Assert.True(r[0] >= 0, "epoll_create1 returned " + r[0]);
+        Assert.Equal(0, r[1]); // the stub sets errno to 0 before the call, so a success reads 0
+        Assert.Equal(0, r[2]); // nothing registered: epoll_wait with timeout 0 reports no event
+        Assert.Equal(0, r[3]);
+    }
+
+    [Fact]
+    public void GeneratedStub_CloseInvalidFd_CapturesEbadf()
+    {
+        var assembly = Generate(HostRid()).Load();
+
+        var r = (int[])GeneratorHarness.Call(assembly, "Probe", "CloseInvalid")!;
+
+        Assert.Equal(-1, r[0]);
+        Assert.Equal(9, r[1]); // EBADF
+    }
+
+    [Fact]
+    public void GeneratedStub_Socket_ReturnsDescriptor()
+    {
+        var assembly = Generate(HostRid()).Load();
+
+        var r = (int[])GeneratorHarness.Call(assembly, "Probe", "SocketThenClose")!;
+
+        Assert.True(r[0] >= 0, $"socket returned {r[0]}, errno {r[1]}");
+        Assert.Equal(0, r[2]);
+    }
+
+    [Fact]
+    public void GeneratedLayout_HostRid_MatchesHostAbi()
+    {
+        string rid = HostRid();
+        var assembly = Generate(rid).Load();
+
+        // struct epoll_event is packed on x86-64 (12 bytes) and natural on arm64 (16 bytes).
+        Assert.Equal(rid == "linux-x64" ? 12 : 16, (int)GeneratorHarness.Call(assembly, "Probe", "EpollEventSize")!);
+        Assert.Equal(1u, (uint)GeneratorHarness.Call(assembly, "Probe", "EpollIn")!);
+    }
+
+    [Fact]
+    public void GeneratedStub_Source_IsTheBlittableLibraryImportShape()
+    {
+        var run = Generate(HostRid());
+
+        string functions = run.Source("Syscalls.Linux.LibC.Functions.g.cs");
+
+        // No [LibraryImport] partial: the SDK's generator never sees this output (CS8795).
+        Assert.DoesNotContain("LibraryImport", functions);
+        Assert.DoesNotContain("SetLastError", functions);
+        int clear = functions.IndexOf("Marshal.SetLastSystemError(0);", StringComparison.Ordinal);
+        int call = functions.IndexOf("__retVal = __PInvoke(", clear, StringComparison.Ordinal);
+        int capture = functions.IndexOf("Marshal.SetLastPInvokeError(global::System.Runtime.InteropServices.Marshal.GetLastSystemError());", call, StringComparison.Ordinal);
+        Assert.True(clear >= 0 && call > clear && capture > call, functions);
+        Assert.Contains("static extern int __PInvoke(", functions);
+        Assert.Contains("ExactSpelling = true", functions);
+    }
+}

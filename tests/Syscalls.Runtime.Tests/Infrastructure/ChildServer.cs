@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace Syscalls.Runtime.Tests.Infrastructure;
+
+/// <summary>An echo server in a child process: this test executable re-invoked with <see cref="Verb"/>. It prints
+/// "backend NAME (reason)" and "listening PORT", serves until SIGTERM or stdin closes, then prints "closed".</summary>
+public sealed class ChildServer : IDisposable
+{
+    public const string Verb = "--child-server";
+
+    private readonly Process _process;
+    private readonly List<string> _output = new();
+    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ChildServer(Process process)
+    {
+        _process = process;
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; private set; }
+
+    public int Pid => _process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return string.Join('\n', _output);
+        }
+    }
+
+    /// <summary>Starts the child; <paramref name="shellPrefix"/> (e.g. "ulimit -Sn 64;") runs in a shell before it.</summary>
+    public static ChildServer Start(string backend, IDictionary<string, string>? environment = null, string? shellPrefix = null)
+    {
+        string exe = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (shellPrefix is null)
+        {
+            psi.FileName = exe;
+            psi.ArgumentList.Add(Verb);
+            psi.ArgumentList.Add(backend);
+        }
+        else
+        {
+            psi.FileName = "/bin/sh";
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add($"{shellPrefix} exec \"$0\" {Verb} {backend}");
+            psi.ArgumentList.Add(exe);
+        }
+
+        // The child must not inherit a forced backend or fault rules from this process unless asked to.
+        psi.Environment.Remove("SYSCALLS_FAULTS");
+        psi.Environment.Remove("LD_PRELOAD");
+        if (environment is not null)
+        {
+            foreach (var (k, v) in environment)
+                psi.Environment[k] = v;
+        }
+
+        var child = new ChildServer(Process.Start(psi)!);
+        child.WaitListening();
+        return child;
+    }
+
+    private void WaitListening()
+    {
+        Task finished = _process.WaitForExitAsync();
+        int index = Task.WaitAny(_port.Task, finished, Task.Delay(TimeSpan.FromSeconds(30)));
+        if (index != 0)
+            throw new InvalidOperationException($"child server did not start (exited: {_process.HasExited}):\n{Output}");
+        Port = _port.Task.Result;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.Add(line);
+        if (line.StartsWith("listening ", StringComparison.Ordinal))
+            _port.TrySetResult(int.Parse(line.AsSpan(10), CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>User + system CPU time of the child so far (from /proc/PID/stat), in milliseconds.</summary>
+    public double CpuMilliseconds()
+    {
+        string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+        return ticks * 1000.0 / 100;   // USER_HZ is 100 on Linux
+    }
+
+    /// <summary>SIGTERM, then waits for a clean exit; returns the exit code.</summary>
+    public int Stop()
+    {
+        if (!_process.HasExited)
+        {
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+                kill.WaitForExit();
+            if (!_process.WaitForExit(15000))
+            {
+                _process.Kill();
+                throw new InvalidOperationException("child server ignored SIGTERM:\n" + Output);
+            }
+        }
+
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+                _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+    }
+
+    // ---------------------------------------------------------------- the child's side
+
+    public static int Run(string[] args)
+    {
+        BackendKind requested = BackendSelector.Parse(args.Length > 1 ? args[1] : "auto");
+        var handler = new EchoHandler();
+        using IServer server = BackendSelector.CreateServer(
+            new ServerOptions { Backend = requested, Log = line => Console.Error.WriteLine(line) }, handler);
+        Console.WriteLine($"backend {BackendSelector.NameOf(server.Backend)} ({server.SelectionReason})");
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            server.Stop();
+        });
+        Console.WriteLine($"listening {server.LocalEndpoint.Port}");
+        Console.Out.Flush();
+        server.Run();
+        Console.WriteLine($"closed opened={handler.Opened} bytes={handler.Bytes}");
+        return 0;
+    }
+}

@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using Xunit;
+
+namespace Syscalls.Runtime.Tests.Infrastructure;
+
+/// <summary>Builds Native/fault.c into an LD_PRELOAD library once per test run (gcc) and makes the environment of a
+/// child that runs with it.</summary>
+public static class FaultShim
+{
+    private static readonly Lazy<(string? Path, string Error)> s_library = new(Build);
+
+    /// <summary>The built library, or a skip when gcc is missing or the build failed.</summary>
+    public static string Library
+    {
+        get
+        {
+            var (path, error) = s_library.Value;
+            if (path is null)
+                Assert.Skip("fault-injection shim unavailable: " + error);
+            return path!;
+        }
+    }
+
+    /// <summary>Environment for a child: LD_PRELOAD, the rules, and a report file (returned).</summary>
+    public static Dictionary<string, string> Environment(string rules, out string reportPath, int hideOpcode = -1)
+    {
+        reportPath = Path.Combine(Path.GetTempPath(), $"syscalls-faults-{Guid.NewGuid():N}.txt");
+        var env = new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = Library,
+            ["SYSCALLS_FAULTS"] = rules,
+            ["SYSCALLS_FAULTS_REPORT"] = reportPath,
+        };
+        if (hideOpcode >= 0)
+            env["SYSCALLS_FAULTS_HIDE_OPCODE"] = hideOpcode.ToString(CultureInfo.InvariantCulture);
+        return env;
+    }
+
+    /// <summary>Reads a report: name to (calls, injected).</summary>
+    public static Dictionary<string, (long Calls, long Injected)> ReadReport(string path)
+    {
+        var result = new Dictionary<string, (long, long)>();
+        if (!File.Exists(path))
+            return result;
+        foreach (string line in File.ReadAllLines(path))
+        {
+            string[] f = line.Split(' ');
+            if (f.Length == 3)
+                result[f[0]] = (long.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture));
+        }
+
+        File.Delete(path);
+        return result;
+    }
+
+    private static (string?, string) Build()
+    {
+        string source = Path.Combine(AppContext.BaseDirectory, "Native", "fault.c");
+        if (!File.Exists(source))
+            return (null, $"{source} missing");
+        string dir = Path.Combine(Path.GetTempPath(), $"syscalls-fault-{System.Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        string output = Path.Combine(dir, "fault.so");
+        try
+        {
+            var psi = new ProcessStartInfo("gcc", ["-shared", "-fPIC", "-O2", "-o", output, source, "-ldl"])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            using Process p = Process.Start(psi)!;
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return p.ExitCode == 0 ? (output, "") : (null, "gcc failed: " + err);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (null, "gcc not found: " + e.Message);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+// fault.c - LD_PRELOAD fault injection for the runtime tests.
+//
+// The bindings reach libc through P/Invoke, which resolves each symbol with dlsym(<libc handle>, name); a plain
+// LD_PRELOAD definition of recv() is NOT seen by such a lookup (dlsym on a handle searches that object's dependency
+// scope, not the global scope). So this shim interposes dlsym itself and hands out the wrappers below for the names
+// it injects into. Only P/Invoke lookups are affected: the .NET runtime's own libc calls (console, GC, threads) go
+// through their PLT and stay untouched, so a fault never lands inside the runtime's internals.
+//
+// Configuration (environment, read once):
+//   SYSCALLS_FAULTS="rule,rule,..."   rule = NAME=ACTION[/EVERY][*COUNT][~WINDOW_MS]
+//     NAME    recv send accept4 connect socket epoll_wait poll read write sendto recvfrom
+//             io_uring_setup io_uring_enter io_uring_register (calls made through syscall(2))
+//     ACTION  an errno name (EINTR EAGAIN EMFILE ENFILE EPERM ENOSYS ENOMEM ECONNRESET EPIPE ENOBUFS), or SHORT
+//             (recv/send/read/write: transfer at most 3 bytes; a partial read or write)
+//     EVERY   inject on every EVERY-th call (default 1)   COUNT  at most COUNT injections (default unlimited)
+//     WINDOW  inject only during the first WINDOW ms after the first call of NAME
+//   SYSCALLS_FAULTS_HIDE_OPCODE=N      clear IO_URING_OP_SUPPORTED of opcode N in IORING_REGISTER_PROBE results
+//   SYSCALLS_FAULTS_REPORT=/path       at exit, write "NAME calls injected" per rule
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ACTION_SHORT (-1)
+enum { R_RECV, R_SEND, R_ACCEPT4, R_CONNECT, R_SOCKET, R_EPOLL_WAIT, R_POLL, R_READ, R_WRITE, R_SENDTO, R_RECVFROM,
+       R_URING_SETUP, R_URING_ENTER, R_URING_REGISTER, R_COUNT };
+static const char *names[R_COUNT] = { "recv", "send", "accept4", "connect", "socket", "epoll_wait", "poll", "read",
+    "write", "sendto", "recvfrom", "io_uring_setup", "io_uring_enter", "io_uring_register" };
+
+typedef struct {
+    int active, action, every;
+    long max_count, window_ms;
+    long calls, injected;      // updated atomically
+    long first_ms;             // time of the first call, for WINDOW
+} rule_t;
+
+static rule_t rules[R_COUNT];
+static int hide_opcode = -1;
+static int configured;
+
+static long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int errno_of(const char *s) {
+    static const struct { const char *n; int v; } t[] = {
+        {"EINTR", EINTR}, {"EAGAIN", EAGAIN}, {"EMFILE", EMFILE}, {"ENFILE", ENFILE}, {"EPERM", EPERM},
+        {"ENOSYS", ENOSYS}, {"ENOMEM", ENOMEM}, {"ECONNRESET", ECONNRESET}, {"EPIPE", EPIPE}, {"ENOBUFS", ENOBUFS},
+        {"EACCES", EACCES}, {"SHORT", ACTION_SHORT} };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) if (!strcmp(s, t[i].n)) return t[i].v;
+    return 0;
+}
+
+static void report(void) {
+    const char *path = getenv("SYSCALLS_FAULTS_REPORT");
+    if (!path) return;
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    for (int i = 0; i < R_COUNT; i++)
+        if (rules[i].active) fprintf(f, "%s %ld %ld\n", names[i], rules[i].calls, rules[i].injected);
+    fclose(f);
+}
+
+static void configure(void) {
+    if (__atomic_load_n(&configured, __ATOMIC_ACQUIRE)) return;
+    const char *spec = getenv("SYSCALLS_FAULTS");
+    const char *hide = getenv("SYSCALLS_FAULTS_HIDE_OPCODE");
+    if (hide) hide_opcode = atoi(hide);
+    if (spec) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", spec);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(tok, '=');
+            if (!eq) continue;
+            *eq = 0;
+            for (int i = 0; i < R_COUNT; i++) {
+                if (strcmp(tok, names[i])) continue;
+                rule_t *r = &rules[i];
+                char action[32] = {0};
+                size_t n = strcspn(eq + 1, "/*~");
+                memcpy(action, eq + 1, n < sizeof action - 1 ? n : sizeof action - 1);
+                r->action = errno_of(action);
+                r->every = 1; r->max_count = -1; r->window_ms = -1; r->first_ms = -1;
+                for (char *p = eq + 1 + n; *p; ) {
+                    char c = *p++;
+                    long v = strtol(p, &p, 10);
+                    if (c == '/') r->every = v > 0 ? (int)v : 1;
+                    else if (c == '*') r->max_count = v;
+                    else if (c == '~') r->window_ms = v;
+                }
+                r->active = r->action != 0;
+            }
+        }
+    }
+    atexit(report);
+    __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);
+}
+
+// Decides whether this call of rule i fails; returns the action (errno or ACTION_SHORT) or 0.
+static int decide(int i) {
+    rule_t *r = &rules[i];
+    if (!r->active) return 0;
+    long call = __atomic_add_fetch(&r->calls, 1, __ATOMIC_RELAXED);
+    if (r->window_ms >= 0) {
+        long t = now_ms(), expected = -1;
+        __atomic_compare_exchange_n(&r->first_ms, &expected, t, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+        if (t - __atomic_load_n(&r->first_ms, __ATOMIC_RELAXED) > r->window_ms) return 0;
+    }
+    if (call % r->every != 0) return 0;
+    if (r->max_count >= 0 && __atomic_load_n(&r->injected, __ATOMIC_RELAXED) >= r->max_count) return 0;
+    __atomic_add_fetch(&r->injected, 1, __ATOMIC_RELAXED);
+    return r->action;
+}
+
+#define FAIL_OR(i, retval) do { int a_ = decide(i); if (a_ > 0) { errno = a_; return retval; } } while (0)
+
+static void *(*real_dlsym)(void *, const char *);
+
+static void *next(const char *name) { return real_dlsym(RTLD_NEXT, name); }
+
+static ssize_t w_recv(int fd, void *b, size_t n, int fl) {
+    static ssize_t (*f)(int, void *, size_t, int); if (!f) f = next("recv");
+    int a = decide(R_RECV);
+    if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_SHORT && n > 3) n = 3;
+    return f(fd, b, n, fl);
+}
+static ssize_t w_send(int fd, const void *b, size_t n, int fl) {
+    static ssize_t (*f)(int, const void *, size_t, int); if (!f) f = next("send");
+    int a = decide(R_SEND);
+    if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_SHORT && n > 3) n = 3;
+    return f(fd, b, n, fl);
+}
+static ssize_t w_read(int fd, void *b, size_t n) {
+    static ssize_t (*f)(int, void *, size_t); if (!f) f = next("read");
+    int a = decide(R_READ);
+    if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_SHORT && n > 3) n = 3;
+    return f(fd, b, n);
+}
+static ssize_t w_write(int fd, const void *b, size_t n) {
+    static ssize_t (*f)(int, const void *, size_t); if (!f) f = next("write");
+    int a = decide(R_WRITE);
+    if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_SHORT && n > 3) n = 3;
+    return f(fd, b, n);
+}
+static ssize_t w_sendto(int fd, const void *b, size_t n, int fl, const struct sockaddr *sa, socklen_t l) {
+    static ssize_t (*f)(int, const void *, size_t, int, const struct sockaddr *, socklen_t); if (!f) f = next("sendto");
+    FAIL_OR(R_SENDTO, -1);
+    return f(fd, b, n, fl, sa, l);
+}
+static ssize_t w_recvfrom(int fd, void *b, size_t n, int fl, struct sockaddr *sa, socklen_t *l) {
+    static ssize_t (*f)(int, void *, size_t, int, struct sockaddr *, socklen_t *); if (!f) f = next("recvfrom");
+    FAIL_OR(R_RECVFROM, -1);
+    return f(fd, b, n, fl, sa, l);
+}
+static int w_accept4(int fd, struct sockaddr *sa, socklen_t *l, int fl) {
+    static int (*f)(int, struct sockaddr *, socklen_t *, int); if (!f) f = next("accept4");
+    FAIL_OR(R_ACCEPT4, -1);
+    return f(fd, sa, l, fl);
+}
+static int w_connect(int fd, const struct sockaddr *sa, socklen_t l) {
+    static int (*f)(int, const struct sockaddr *, socklen_t); if (!f) f = next("connect");
+    FAIL_OR(R_CONNECT, -1);
+    return f(fd, sa, l);
+}
+static int w_socket(int d, int t, int p) {
+    static int (*f)(int, int, int); if (!f) f = next("socket");
+    FAIL_OR(R_SOCKET, -1);
+    return f(d, t, p);
+}
+static int w_epoll_wait(int ep, struct epoll_event *ev, int n, int to) {
+    static int (*f)(int, struct epoll_event *, int, int); if (!f) f = next("epoll_wait");
+    FAIL_OR(R_EPOLL_WAIT, -1);
+    return f(ep, ev, n, to);
+}
+static int w_poll(struct pollfd *fds, nfds_t n, int to) {
+    static int (*f)(struct pollfd *, nfds_t, int); if (!f) f = next("poll");
+    FAIL_OR(R_POLL, -1);
+    return f(fds, n, to);
+}
+static long w_syscall(long number, ...) {
+    static long (*f)(long, ...); if (!f) f = next("syscall");
+    va_list ap;
+    va_start(ap, number);
+    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+    va_end(ap);
+    if (number == SYS_io_uring_setup) FAIL_OR(R_URING_SETUP, -1);
+    if (number == SYS_io_uring_enter) FAIL_OR(R_URING_ENTER, -1);
+    if (number == SYS_io_uring_register) FAIL_OR(R_URING_REGISTER, -1);
+    long rc = f(number, a1, a2, a3, a4, a5, a6);
+    // IORING_REGISTER_PROBE (8): struct io_uring_probe { u8 last_op, ops_len; u16 resv; u32 resv2[3]; ops[] }, each
+    // op { u8 op, resv; u16 flags; u32 resv2 }; flags bit 0 is IO_URING_OP_SUPPORTED.
+    if (number == SYS_io_uring_register && a2 == 8 && rc >= 0 && hide_opcode >= 0 && a3) {
+        uint8_t *probe = (uint8_t *)a3;
+        int ops_len = probe[1];
+        for (int i = 0; i < ops_len && i < (int)a4; i++) {
+            uint8_t *op = probe + 16 + 8 * i;
+            if (op[0] == hide_opcode) { uint16_t flags; memcpy(&flags, op + 2, 2); flags &= ~1u; memcpy(op + 2, &flags, 2); }
+        }
+    }
+    return rc;
+}
+
+static const struct { const char *name; void *fn; } wrappers[] = {
+    {"recv", (void *)w_recv}, {"send", (void *)w_send}, {"read", (void *)w_read}, {"write", (void *)w_write},
+    {"sendto", (void *)w_sendto}, {"recvfrom", (void *)w_recvfrom}, {"accept4", (void *)w_accept4},
+    {"connect", (void *)w_connect}, {"socket", (void *)w_socket}, {"epoll_wait", (void *)w_epoll_wait},
+    {"poll", (void *)w_poll}, {"syscall", (void *)w_syscall},
+};
+
+void *dlsym(void *handle, const char *name) {
+    if (!real_dlsym) {
+        real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+        if (!real_dlsym) real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+        if (!real_dlsym) real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.17");
+    }
+    configure();
+    if (handle != RTLD_NEXT && handle != RTLD_DEFAULT) {
+        for (size_t i = 0; i < sizeof wrappers / sizeof wrappers[0]; i++) {
+            if (!strcmp(name, wrappers[i].name)) {
+                for (int r = 0; r < R_COUNT; r++)
+                    if (rules[r].active || hide_opcode >= 0) return wrappers[i].fn;
+                break;
+            }
+        }
+    }
+    return real_dlsym(handle, name);
+}
