@@ -35,7 +35,8 @@ publish() {
   mkdir -p "$ROOT/artifacts/qemu/$config"
   # -p:SelfContained=true, not --self-contained (MSB1001 on this SDK). ReadyToRun: qemu emulates the JIT too, and
   # precompiled code halves the run. SyscallsRid: Syscalls.Bindings picks its build from SyscallsRid, else from the
-  # SDK's own RID (linux-x64 here), not from -r; naming it keeps the linux-arm64 layouts in the arm64 process.
+  # SDK's own RID (linux-x64 here), and -r never reaches it (the SDK strips RuntimeIdentifier from references to
+  # RID-agnostic libraries); naming it keeps the linux-arm64 layouts in the arm64 process.
   if ! dotnet publish "$csproj" -r linux-arm64 -p:SelfContained=true -p:PublishReadyToRun=true \
       -p:SyscallsRid=linux-arm64 -c "$config" -o "$out" -v quiet -nologo >"$log" 2>&1; then
     grep -E "error|warn MSB" "$log" | sort -u | head -20 >&2
@@ -119,7 +120,7 @@ run() {
   local exe="$1"; shift
   [[ -f "$exe" ]] || { say "$exe not published"; return 3; }
   exe="$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")"   # the run below changes directory
-  local filters=() line opt pattern why
+  local filters=() opt pattern why
   while IFS='|' read -r opt pattern why; do
     [[ -n "$opt" ]] || continue
     filters+=("$opt" "$pattern")
@@ -136,7 +137,7 @@ run() {
   (cd "$(dirname "$exe")" && timeout -k 10 "${QEMU_TIMEOUT:-480}" "$QEMU" "$exe" "${filters[@]}" "$@")
   rc=$?
   local xml="" prev="" a
-  for a in "$@"; do [[ "$prev" == -xml ]] && xml="$a"; prev="$a"; done
+  for a in "$@"; do [[ "$prev" == -xml || "$prev" == -result-xml ]] && xml="$a"; prev="$a"; done
   [[ -n "$xml" ]] && report_fallback "$xml"
   [[ $rc == 124 || $rc == 137 ]] && say "$(basename "$exe") timed out after ${QEMU_TIMEOUT:-480} s"
   say "ran $(basename "$exe") in $((SECONDS - t)) s (exit $rc)"
@@ -153,5 +154,5 @@ case "$cmd" in
     check || exit $?
     exe="$(publish "$config" "$project")" || exit 1
     run "$exe" "$@" ;;
-  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac

@@ -55,16 +55,19 @@ public sealed class ChildServer : IDisposable
         };
         if (shellPrefix is null)
         {
-            psi.FileName = exe;
+            AddSelf(psi);
             psi.ArgumentList.Add(Verb);
             psi.ArgumentList.Add(backend);
         }
         else
         {
+            SkipIfNoChildren();
             psi.FileName = "/bin/sh";
             psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add($"{shellPrefix} exec \"$0\" {Verb} {backend}");
+            psi.ArgumentList.Add($"{shellPrefix} exec {(Launcher is null ? "" : "\"$1\" ")}\"$0\" {Verb} {backend}");
             psi.ArgumentList.Add(exe);
+            if (Launcher is not null)
+                psi.ArgumentList.Add(Launcher);
         }
 
         // The child must not inherit a forced backend or fault rules from this process unless asked to.
@@ -79,6 +82,27 @@ public sealed class ChildServer : IDisposable
         var child = new ChildServer(Process.Start(psi)!);
         child.WaitListening();
         return child;
+    }
+
+    /// <summary>The emulator children must be started through, or null. eng/qemu.sh sets it to qemu-aarch64-static:
+    /// without binfmt_misc an emulated process cannot exec an arm64 executable by itself.</summary>
+    public static string? Launcher => Environment.GetEnvironmentVariable("SYSCALLS_TEST_LAUNCHER") is { Length: > 0 } l ? l : null;
+
+    /// <summary>Makes <paramref name="psi"/> start this test executable again (through <see cref="Launcher"/> when set);
+    /// skips the test when child processes are off (SYSCALLS_TEST_NO_CHILDREN=1, set by eng/qemu.sh).</summary>
+    public static ProcessStartInfo AddSelf(ProcessStartInfo psi)
+    {
+        SkipIfNoChildren();
+        psi.FileName = Launcher ?? Environment.ProcessPath!;
+        if (Launcher is not null)
+            psi.ArgumentList.Add(Environment.ProcessPath!);
+        return psi;
+    }
+
+    private static void SkipIfNoChildren()
+    {
+        if (Environment.GetEnvironmentVariable("SYSCALLS_TEST_NO_CHILDREN") == "1")
+            Assert.Skip("child processes are off in this run (under qemu-user each is a second emulated .NET process, ~15-30 s to start; QEMU_CHILD_TESTS=1 turns them on)");
     }
 
     private void WaitListening()

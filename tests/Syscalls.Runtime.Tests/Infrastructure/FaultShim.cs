@@ -67,7 +67,9 @@ public static class FaultShim
         string output = Path.Combine(dir, "fault.so");
         try
         {
-            var psi = new ProcessStartInfo("gcc", ["-shared", "-fPIC", "-O2", "-o", output, source, "-ldl"])
+            // The shim must match the process it is preloaded into: eng/qemu.sh sets aarch64-linux-gnu-gcc.
+            string cc = System.Environment.GetEnvironmentVariable("SYSCALLS_TEST_CC") is { Length: > 0 } c ? c : "gcc";
+            var psi = new ProcessStartInfo(cc, ["-shared", "-fPIC", "-O2", "-o", output, source, "-ldl"])
             {
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
@@ -79,7 +81,7 @@ public static class FaultShim
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return (null, "gcc not found: " + e.Message);
+            return (null, "C compiler not found: " + e.Message);
         }
     }
 }

@@ -75,12 +75,12 @@ public class RingFallbackTests
 
     private static (int Exit, string Output) RunChild(string test, IDictionary<string, string> env)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!)
+        var psi = ChildServer.AddSelf(new ProcessStartInfo
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-        };
+        });
         psi.ArgumentList.Add("-method");
         psi.ArgumentList.Add($"{typeof(RingFallbackTests).FullName}.{test}");
         psi.ArgumentList.Add("-noColor");

@@ -268,13 +268,16 @@ internal sealed partial class EmulatedRing : IRing
         ref FdWaiters w = ref _fds[fd];
         if (w.Registered is null)
         {
-            if (!_poller.Register(_ops[index].Handle!, (ulong)fd, Interest.None).IsSuccess)
+            // Registered with the interest this waiter needs, so a new wait costs one epoll_ctl, not two.
+            Interest first = write ? Interest.Writable : Interest.Readable;
+            if (!_poller.Register(_ops[index].Handle!, (ulong)fd, first).IsSuccess)
             {
                 Finish(index, 0, OsError.FromKind(ErrorKind.BadDescriptor));
                 return;
             }
 
             w.Registered = _ops[index].Handle;
+            w.Interest = first;
         }
 
         ref EmuOp e = ref _emu[index];

@@ -12,16 +12,18 @@ namespace Syscalls.Runtime.Backends.IoUring;
 [SupportedOSPlatform("linux")]
 internal sealed unsafe class IoUringQueues : IDisposable
 {
-    // Optional setup flags, newest first: on EINVAL the first one still set is dropped and setup is retried.
-    // SINGLE_ISSUER comes with R_DISABLED so the owning thread is the first to enable the ring, not its creator.
-    private static readonly uint[] s_optional =
+    // Setup flags, best first; on EINVAL the next rung drops one feature. SINGLE_ISSUER comes with R_DISABLED so the
+    // owning thread is the first to enable the ring, not its creator. With DEFER_TASKRUN the enter that waits runs the
+    // task work, so TASKRUN_FLAG is left out there: it would make the kernel write the SQ ring's flags word (beside the
+    // SQ tail we write) from whichever CPU completes the I/O.
+    private static readonly uint[] s_ladder =
     [
-        IORING_SETUP_DEFER_TASKRUN,
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED,
-        IORING_SETUP_TASKRUN_FLAG,
-        IORING_SETUP_COOP_TASKRUN,
-        IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE,
         IORING_SETUP_CQSIZE,
+        0,
     ];
 
     internal int Fd = -1;
@@ -57,35 +59,22 @@ internal sealed unsafe class IoUringQueues : IDisposable
     /// <summary>io_uring_setup with the wanted flags, dropping optional ones one by one on EINVAL, then the mmaps.</summary>
     internal static Result<IoUringQueues> Create(uint entries, uint cqEntries)
     {
-        uint wanted = 0;
-        foreach (uint f in s_optional)
-            wanted |= f;
-        while (true)
+        OsError error = default;
+        foreach (uint flags in s_ladder)
         {
             io_uring_params p = default;
-            p.flags = wanted;
+            p.flags = flags;
             p.cq_entries = cqEntries;
             // reason: &p is a stack local the kernel reads and fills during the call
             int fd = (int)io_uring_setup(entries, &p);
             if (fd >= 0)
                 return Map(fd, in p);
-            OsError e = Errno.Last();
-            if (e.Kind != ErrorKind.InvalidArgument)
-                return e;
-            uint drop = 0;
-            foreach (uint f in s_optional)
-            {
-                if ((wanted & f) != 0)
-                {
-                    drop = f;
-                    break;
-                }
-            }
-
-            if (drop == 0)
-                return e;
-            wanted &= ~drop;
+            error = Errno.Last();
+            if (error.Kind != ErrorKind.InvalidArgument)
+                return error;   // ENOSYS, EPERM, ENOMEM: no flag set will do better
         }
+
+        return error;
     }
 
     private static Result<IoUringQueues> Map(int fd, in io_uring_params p)
@@ -165,8 +154,11 @@ internal sealed unsafe class IoUringQueues : IDisposable
         return r >= 0 ? r : Errno.Last();
     }
 
-    /// <summary>Task work or overflowed completions wait in the kernel: an enter with GETEVENTS posts them.</summary>
-    internal bool NeedsFlush => (Volatile.Read(ref *SqFlags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
+    /// <summary>Task work or overflowed completions may wait in the kernel: an enter with GETEVENTS posts them. Deferred
+    /// task work (DEFER_TASKRUN) is not flagged, so such a ring always answers yes.</summary>
+    internal bool NeedsFlush
+        => (Flags & IORING_SETUP_DEFER_TASKRUN) != 0
+           || (Volatile.Read(ref *SqFlags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
 
     public void Dispose()
     {

@@ -229,7 +229,7 @@ internal sealed unsafe class IoUringRing : IRing
             }
         }
 
-        if (wait != 0 || pending != 0 || _q.NeedsFlush)
+        if (wait != 0 || pending != 0 || (!ready && _q.NeedsFlush))
         {
             Result<int> r = _q.Enter(pending, wait, flags, arg, argSize);
             // EINTR: a signal (return what is there); ETIME: the wait timed out; EAGAIN/EBUSY: the kernel is short of

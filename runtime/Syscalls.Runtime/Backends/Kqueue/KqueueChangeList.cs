@@ -32,6 +32,8 @@ internal struct KqueueEntry
 
 /// <summary>The changelist of the next kevent(2) call: a native array of <c>struct kevent</c> (32 bytes on 64-bit
 /// macOS, the bindings carry the layout) that grows as changes are queued and empties once the kernel applied it.</summary>
+/// <remarks>macOS declares struct kevent under #pragma pack(4): on LP64 its offsets are the natural ones and only its
+/// alignment (4) differs, which NativeMemory's allocations exceed.</remarks>
 [SupportedOSPlatform("macos")]
 internal sealed unsafe class KqueueChangeList : IDisposable
 {
