@@ -10,7 +10,8 @@ case "$verb" in
   pack)
     # The shipped packages: Syscalls.Bindings (one build per RID + portable + ref, see
     # bindings/Syscalls.Bindings/Syscalls.Bindings.Pack.targets) and the Syscalls.Generator analyzer package.
-    # Then the sample consumer restores the packed Syscalls.Bindings (not a project reference) and runs.
+    # Then the sample consumers restore the packed packages (not project references) and run: samples/Consumer takes
+    # Syscalls.Bindings, samples/CustomSelection the Syscalls.Generator analyzer (the Roslyn host).
     rm -rf artifacts/packages; mkdir -p artifacts/packages
     start=$(date +%s)
     # Every project that says <IsPackable>true</IsPackable>, plus the generator (it says so in Packaging/*.targets).
@@ -21,6 +22,7 @@ case "$verb" in
     done
     echo "packed in $(( $(date +%s) - start )) s:"
     ls -1 artifacts/packages
-    samples/Consumer/run.sh "$CONFIG" ;;
+    samples/Consumer/run.sh "$CONFIG"
+    samples/CustomSelection/run.sh "$CONFIG" ;;
   *) echo "eng/build.sh: unknown verb $verb" >&2; exit 2 ;;
 esac

@@ -52,7 +52,7 @@ warn() { echo "  warning: $*"; }
 resolve() {
   local file="$1" os="$2" target="$3"
   awk -v os="$os" -v tg="$target" -v file="$file" '
-    BEGIN { split("family targets header func struct type enum const guid syscall lib errno", k, " ");
+    BEGIN { split("family targets header func struct type enum const guid syscall lib errno fast noerror", k, " ");
             for (i in k) known[k[i]] = 1 }
     /^[ \t]*(#|$)/ { next }
     { key = $1; q = ""
@@ -175,6 +175,7 @@ check_config() {
     key == "const" && tok ~ /^!/ { x = substr(tok, 2); if (x ~ /\*$/) exp_p[pfx(x)] = 1; else exc[x] = 1; next }
     { todo[++nt] = key "\t" tok "\t" ln }
     END {
+      for (i = 1; i <= nt; i++) { split(todo[i], a, "\t"); if (a[1] == "func") listed["func", a[2]] = 1 }
       for (i = 1; i <= nt; i++) {
         split(todo[i], a, "\t"); key = a[1]; tok = a[2]; ln = a[3]
         pat = (tok ~ /\*$/); p = pfx(tok); hits = 0
@@ -205,6 +206,8 @@ check_config() {
           else err("const " tok ": no macro or enumerator")
         } else if (key == "guid") {
           if ((tok in mac) && mac[tok] == "obj") emit("guid", tok, tok); else err("guid " tok ": no macro")
+        } else if (key == "fast" || key == "noerror") {
+          if (!(("func" SUBSEP tok) in listed)) err(key " " tok ": not a function this family lists on a func line")
         } else if (key == "syscall") {
           if (("__NR_" tok) in mac) emit("syscall", tok, "__NR_" tok); else err("syscall " tok ": no __NR_" tok)
         }

@@ -7,11 +7,14 @@ namespace Syscalls.Benchmarks.CallOverhead;
 
 /// <summary>
 /// Cheap calls through the generated bindings, one native call per invocation, so BenchmarkDotNet's per-operation
-/// time is the binding's cost per call. For context, the same exports called through bare function pointers:
-/// <c>_floor</c> with the normal GC transition but no SetLastError bookkeeping (the least an ordinary P/Invoke
-/// costs), <c>_nogc</c> with <c>[SuppressGCTransition]</c> (what a binding could reach for calls that never block).
+/// time is the binding's cost per call. Both are on the time family's <c>fast</c> line, so the bindings import them
+/// with <c>[SuppressGCTransition]</c> (and getppid, on its <c>noerror</c> line, without the errno bookkeeping). For
+/// context, the same exports called through bare function pointers: <c>_floor</c> with the normal GC transition and
+/// no errno bookkeeping (the least an ordinary P/Invoke costs, i.e. what these calls would cost without the policy),
+/// <c>_nogc</c> with <c>[SuppressGCTransition]</c> and nothing else (the least any call from C# costs).
 /// </summary>
 [MemoryDiagnoser]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")] // the calls measured are Linux's; eng/bench-calls.sh refuses other OSes
 public unsafe class CallBenchmarks
 {
     private delegate* unmanaged<int, timespec*, int> _clockGettime;

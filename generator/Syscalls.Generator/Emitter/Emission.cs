@@ -48,9 +48,11 @@ internal sealed class Emission
     /// <summary>C# text of the exception a member throws where it has no meaning in this build.</summary>
     public string Throw(OsModel os, string member)
     {
-        string why = IsPortable
+        string why = Options.BuildDescription is { } build
+            ? $"{member} is a {os.Platform.DisplayName} API; {build} cannot call it."
+            : IsPortable
             ? $"{member}: Syscalls.Bindings has no build for this runtime identifier (builds exist for {string.Join(", ", Targets)})."
-            : $"{member} is a {os.Platform.PlatformName} API; this is the {Rid} build of Syscalls.Bindings.";
+            : $"{member} is a {os.Platform.DisplayName} API; this is the {Rid} build of Syscalls.Bindings.";
         return "throw new global::System.PlatformNotSupportedException(" + Identifiers.Literal(why) + ")";
     }
 

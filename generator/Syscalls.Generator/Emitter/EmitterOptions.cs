@@ -56,6 +56,12 @@ public sealed record EmitterOptions
     public IReadOnlyDictionary<string, int> VariadicArguments { get; init; } =
         new Dictionary<string, int>(StringComparer.Ordinal) { ["syscall"] = 6 };
 
+    /// <summary>
+    /// What the exception of a member that cannot run in this build calls the build, when it is not the shipped
+    /// Syscalls.Bindings (the Roslyn host: "this project's generated bindings, which target win-x64").
+    /// </summary>
+    public string? BuildDescription { get; init; }
+
     /// <summary>Emit <c>[assembly: DisableRuntimeMarshalling]</c> (once per assembly; off when the host has its own).</summary>
     public bool EmitAssemblyAttributes { get; init; }
 }

@@ -26,6 +26,21 @@ internal static class FunctionWriter
         {
             remarks += $" Variadic in C: this overload passes {variadic} variadic argument{(variadic == 1 ? "" : "s")}.";
         }
+        if (f.IsFast && f.Kind == FunctionKind.Import)
+        {
+            remarks += " Called without the GC transition (<c>[SuppressGCTransition]</c>): it is answered in user space or "
+                + "by a trivial system call, never blocks and never calls back.";
+        }
+        if (f.CapturesOnFailure)
+        {
+            remarks += " <c>Marshal.GetLastPInvokeError</c> is updated when it returns -1 (its failure value) and left "
+                + "as it was on success.";
+        }
+        if (!f.SetsError)
+        {
+            remarks += " Reports nothing through the error slot, so the binding neither clears nor captures it "
+                + "(<c>Marshal.GetLastPInvokeError</c> is not updated).";
+        }
         if (f.Kind == FunctionKind.Syscall)
         {
             remarks += $" No libc wrapper: calls <c>syscall({f.SyscallConstant}, ...)</c>.";
@@ -50,6 +65,23 @@ internal static class FunctionWriter
             return;
         }
         int pads = variadic > 0 && layout.Platform.Os == "darwin" && layout.Arch == "arm64" ? Padding(f, layout) : 0;
+        if (pads == 0 && f.CapturesOnFailure)
+        {
+            // errno is read only after a failure: on success it means nothing (POSIX), and the clear-call-capture
+            // sequence of SetLastError = true is two native calls, more than this call costs.
+            string fast = "__" + f.Name + "_fast";
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+            w.Open($"public static {signature}");
+            w.Line($"{f.Return.Code} __retVal = {fast}({string.Join(", ", ps.Select(p => p.Name))});");
+            w.Open("if (__retVal == -1)");
+            w.Line($"{Marshal}.SetLastPInvokeError({Marshal}.GetLastSystemError());");
+            w.Close();
+            w.Line("return __retVal;");
+            w.Close();
+            w.Line();
+            WriteImport(w, "private", f.Return, fast, ps, f with { SetsError = false }, e);
+            return;
+        }
         if (pads == 0)
         {
             WriteImport(w, "public", f.Return, name, ps, f, e);
@@ -92,7 +124,11 @@ internal static class FunctionWriter
         string lib = Identifiers.Literal(f.Library), entry = Identifiers.Literal(f.EntryPoint);
         if (!e.IsStub)
         {
-            w.Line($"[LibraryImport({lib}, EntryPoint = {entry}, SetLastError = true)]");
+            w.Line($"[LibraryImport({lib}, EntryPoint = {entry}{(f.SetsError ? ", SetLastError = true" : "")})]");
+            if (f.IsFast)
+            {
+                w.Line("[SuppressGCTransition]");
+            }
             if (f.CallConv is { } cc)
             {
                 w.Line($"[UnmanagedCallConv(CallConvs = new[] {{ typeof(CallConv{cc}) }})]");
@@ -100,25 +136,36 @@ internal static class FunctionWriter
             w.Line($"{visibility} static partial {ret.Code} {name}({Params(ps)});");
             return;
         }
-        // What the LibraryImport generator emits for a blittable signature with SetLastError = true: clear errno,
-        // call, capture errno before anything else can change it.
+        // What the LibraryImport generator emits for a blittable signature: with SetLastError = true, clear errno,
+        // call, capture errno before anything else can change it; without, the call alone.
         bool isVoid = ret.Equals(CsType.Void);
-        w.Open($"{visibility} static {ret.Code} {name}({Params(ps)})");
-        if (!isVoid)
-        {
-            w.Line($"{ret.Code} __retVal;");
-        }
-        w.Line($"{Marshal}.SetLastSystemError(0);");
         string call = $"__PInvoke({string.Join(", ", ps.Select(p => p.Name))});";
-        w.Line(isVoid ? call : "__retVal = " + call);
-        w.Line($"{Marshal}.SetLastPInvokeError({Marshal}.GetLastSystemError());");
-        if (!isVoid)
+        w.Open($"{visibility} static {ret.Code} {name}({Params(ps)})");
+        if (!f.SetsError)
         {
-            w.Line("return __retVal;");
+            w.Line(isVoid ? call : "return " + call);
+        }
+        else
+        {
+            if (!isVoid)
+            {
+                w.Line($"{ret.Code} __retVal;");
+            }
+            w.Line($"{Marshal}.SetLastSystemError(0);");
+            w.Line(isVoid ? call : "__retVal = " + call);
+            w.Line($"{Marshal}.SetLastPInvokeError({Marshal}.GetLastSystemError());");
+            if (!isVoid)
+            {
+                w.Line("return __retVal;");
+            }
         }
         w.Line();
         string cconv = f.CallConv == "Stdcall" ? ", CallingConvention = global::System.Runtime.InteropServices.CallingConvention.StdCall" : "";
         w.Line($"[global::System.Runtime.InteropServices.DllImport({lib}, EntryPoint = {entry}, ExactSpelling = true{cconv})]");
+        if (f.IsFast)
+        {
+            w.Line("[global::System.Runtime.InteropServices.SuppressGCTransition]");
+        }
         w.Line($"static extern {ret.Code} __PInvoke({Params(ps)});");
         w.Close();
     }

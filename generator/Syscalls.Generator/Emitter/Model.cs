@@ -176,6 +176,22 @@ internal sealed record FunctionModel(string Name, string Class, CsType Return, I
     /// <summary><c>Stdcall</c> when the facts say so; null for the platform's C convention.</summary>
     public string? CallConv { get; init; }
 
+    /// <summary>Named on its family's <c>fast</c> line: called with <c>[SuppressGCTransition]</c>.</summary>
+    public bool IsFast { get; init; }
+
+    /// <summary>
+    /// Reports failure through the error slot: imported with <c>SetLastError = true</c> (the slot is cleared before the
+    /// call and captured after it). False for a family with <c>errno none</c> and for functions on a <c>noerror</c> line.
+    /// </summary>
+    public bool SetsError { get; init; } = true;
+
+    /// <summary>
+    /// A fast function of an errno family returning an integer: the binding reads errno only when the call returns
+    /// -1 (POSIX's failure value) instead of clearing it before and capturing it after every call, which costs two
+    /// more native calls than the <c>[SuppressGCTransition]</c> call itself.
+    /// </summary>
+    public bool CapturesOnFailure { get; init; }
+
     public string? Doc { get; init; }
     public string? Prototype { get; init; }
 

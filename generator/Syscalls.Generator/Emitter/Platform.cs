@@ -35,6 +35,9 @@ internal sealed class Platform
     /// <summary>The name <c>[SupportedOSPlatform]</c> and <c>OperatingSystem.IsOSPlatform</c> know.</summary>
     public string PlatformName { get; }
 
+    /// <summary>The OS as people write it, for messages: Linux, macOS, Windows.</summary>
+    public string DisplayName => PlatformName == "macos" ? "macOS" : NamespaceSuffix;
+
     /// <summary>The library of a family without a <c>lib</c> line.</summary>
     public string DefaultLib { get; }
 

@@ -334,6 +334,11 @@ internal sealed class TargetModelBuilder
             return new ParameterModel(Identifiers.Escape(names[i]), _types.Map(type, spell, where + " parameter " + p.Name));
         }).ToList();
         string lib = LibOf(f.Family);
+        var family = FamilyOf(f.Family);
+        bool fast = family?.Lists(ApiItemKind.Fast, f.Name, _facts.Target, _facts.Provenance.Os) == true;
+        bool setsError = family is null
+            || (family.ErrnoFor(_facts.Target, _facts.Provenance.Os) != "none"
+                && !family.Lists(ApiItemKind.NoError, f.Name, _facts.Target, _facts.Provenance.Os));
         int maxVariadic = _input.Options.VariadicArguments.TryGetValue(f.Name, out var n) ? n : _input.Options.MaxVariadicArguments;
         return new FunctionModel(f.Name, Platform.ClassFor(lib, _input.Options.ClassNames), ret, ps)
         {
@@ -342,6 +347,10 @@ internal sealed class TargetModelBuilder
             IsVariadic = f.IsVariadic,
             MaxVariadic = f.IsVariadic ? maxVariadic : 0,
             CallConv = f.CallConv == CallConv.Stdcall ? "Stdcall" : null,
+            IsFast = fast,
+            SetsError = setsError,
+            CapturesOnFailure = fast && setsError && family?.ErrnoFor(_facts.Target, _facts.Provenance.Os) == "errno"
+                && (ret.Equals(CsType.Int) || ret.Equals(CsType.Long) || ret.Equals(CsType.NInt)),
             Doc = f.Doc,
             Prototype = f.Prototype,
         };
@@ -384,11 +393,9 @@ internal sealed class TargetModelBuilder
         }
     }
 
-    private string LibOf(string? family)
-    {
-        var f = family is null ? null : _input.Families.FirstOrDefault(x => x.Name == family);
-        return f?.LibFor(_facts.Target, _facts.Provenance.Os) ?? _platform.DefaultLib;
-    }
+    private ApiFamily? FamilyOf(string? family) => family is null ? null : _input.Families.FirstOrDefault(x => x.Name == family);
+
+    private string LibOf(string? family) => FamilyOf(family)?.LibFor(_facts.Target, _facts.Provenance.Os) ?? _platform.DefaultLib;
 
     private string ClassOf(string? family) => Platform.ClassFor(LibOf(family), _input.Options.ClassNames);
 }

@@ -18,6 +18,19 @@ public enum ApiItemKind
     Syscall,
     Lib,
     Errno,
+
+    /// <summary>
+    /// A function the family also lists on a <c>func</c> line that returns in well under a microsecond, never blocks
+    /// and never calls back: bound with <c>[SuppressGCTransition]</c>.
+    /// </summary>
+    Fast,
+
+    /// <summary>
+    /// A function the family also lists on a <c>func</c> line that reports nothing through the error slot (errno,
+    /// <c>GetLastError</c>): bound without <c>SetLastError</c>, so the slot is neither cleared nor captured. The
+    /// slot's own readers (<c>GetLastError</c>, <c>WSAGetLastError</c>) must be, or they would always read 0.
+    /// </summary>
+    NoError,
 }
 
 /// <summary>
@@ -68,6 +81,10 @@ public sealed record ApiFamily(string Name, string File)
     /// <summary>How failures are reported: <c>errno</c>, <c>wsa</c>, <c>win32</c> or <c>none</c>.</summary>
     public string? ErrnoFor(string target, string os) => Last(ApiItemKind.Errno, target, os);
 
+    /// <summary>Whether a line of <paramref name="kind"/> (<c>fast</c>, <c>noerror</c>) names <paramref name="function"/> for this target.</summary>
+    public bool Lists(ApiItemKind kind, string function, string target, string os) =>
+        ItemsFor(target, os).Any(i => i.Kind == kind && i.Name == function);
+
     private string? Last(ApiItemKind kind, string target, string os) =>
         ItemsFor(target, os).Where(i => i.Kind == kind).OrderBy(i => i.Narrow is null ? 0 : 1).LastOrDefault()?.Name;
 }
@@ -88,6 +105,8 @@ public static class ApiFamilyReader
         ["syscall"] = ApiItemKind.Syscall,
         ["lib"] = ApiItemKind.Lib,
         ["errno"] = ApiItemKind.Errno,
+        ["fast"] = ApiItemKind.Fast,
+        ["noerror"] = ApiItemKind.NoError,
     };
 
     private static readonly HashSet<string> Oses = new(StringComparer.Ordinal) { "linux", "darwin", "windows" };
@@ -182,6 +201,13 @@ public static class ApiFamilyReader
         if (name is null)
         {
             throw new FactsFormatException(path, 1, "no 'family NAME' line");
+        }
+        // fast and noerror are promises about functions this family binds, so they must name one.
+        var functions = new HashSet<string>(items.Where(i => i.Kind == ApiItemKind.Func).Select(i => i.Name), StringComparer.Ordinal);
+        if (items.FirstOrDefault(i => i.Kind is ApiItemKind.Fast or ApiItemKind.NoError && !functions.Contains(i.Name)) is { } stray)
+        {
+            throw new FactsFormatException(path, stray.Line,
+                $"{(stray.Kind == ApiItemKind.Fast ? "fast" : "noerror")} '{stray.Name}': not a function this family lists on a func line");
         }
         return new ApiFamily(name, path) { Targets = targets, Items = items };
     }

@@ -60,6 +60,9 @@ internal static class HostEmitter
             ClassNames = options.ClassNameMap(libraries),
             // The consumer's assembly keeps its own marshalling rules: the stubs are blittable either way.
             EmitAssemblyAttributes = false,
+            BuildDescription = rid is null
+                ? "this project's generated bindings (no RuntimeIdentifier or SyscallsRid set)"
+                : $"this project's generated bindings target {rid.Target} ({options.RidProperty})",
         };
         var byOs = request.Entries.SelectMany(e => e.Names).GroupBy(n => n.Os).OrderBy(g => g.Key, StringComparer.Ordinal);
         foreach (var os in byOs)

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Syscalls.Linux;
@@ -7,7 +6,7 @@ using static Syscalls.Linux.LibC;
 
 namespace Syscalls.Bindings.Tests.Calls;
 
-/// <summary>The variadic fcntl through its fixed-arity overloads; clock_gettime when the facts have it.</summary>
+/// <summary>The variadic fcntl through its fixed-arity overloads; the time family's fast and noerror bindings.</summary>
 // unsafe: the bindings take pointers; every one here is to a local, stackalloc or pinned object that outlives the call.
 [SupportedOSPlatform("linux")]
 public sealed unsafe class FcntlCallTests
@@ -54,20 +53,37 @@ public sealed unsafe class FcntlCallTests
     public void ClockGettime_Monotonic_Advances()
     {
         Native.RequireLinux();
-        var method = typeof(LibC).GetMethod("clock_gettime");
-        Assert.SkipWhen(method is null, "clock_gettime is not in the bindings (no API family lists it)");
-        var clock = (int)typeof(LibC).GetField("CLOCK_MONOTONIC")!.GetRawConstantValue()!;
-        var ts = new timespec();
-        var handle = GCHandle.Alloc(ts, GCHandleType.Pinned);
-        try
-        {
-            object result = method!.Invoke(null, [clock, Pointer.Box((void*)handle.AddrOfPinnedObject(), typeof(timespec*))])!;
-            Assert.Equal(0, (int)result);
-            Assert.True(((timespec*)handle.AddrOfPinnedObject())->tv_sec > 0 || ((timespec*)handle.AddrOfPinnedObject())->tv_nsec > 0);
-        }
-        finally
-        {
-            handle.Free();
-        }
+        timespec a, b;
+        // a and b are locals: their addresses are valid for the calls.
+        Assert.Equal(0, clock_gettime(CLOCK_MONOTONIC, &a));
+        Assert.Equal(0, clock_gettime(CLOCK_MONOTONIC, &b));
+        Assert.True(a.tv_sec > 0 || a.tv_nsec > 0);
+        Assert.True(b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec >= a.tv_nsec), "CLOCK_MONOTONIC went back");
+    }
+
+    [Fact]
+    public void ClockGettime_NoSuchClock_CapturesEinval()
+    {
+        Native.RequireLinux();
+        Assert.Equal(-1, close(-1)); // leaves EBADF in the slot
+        timespec ts;
+        // ts is a local; clock 0x7fffffff does not exist, so the kernel writes nothing.
+        Assert.Equal(-1, clock_gettime(0x7fffffff, &ts));
+        Assert.Equal(EINVAL, Marshal.GetLastPInvokeError()); // the fast binding reads errno because it returned -1
+    }
+
+    [Fact]
+    public void Getppid_NoErrorBinding_LeavesTheSlotAndMatchesProc()
+    {
+        Native.RequireLinux();
+        Assert.Equal(-1, close(-1));
+        Assert.Equal(EBADF, Marshal.GetLastPInvokeError());
+        int ppid = getppid();
+        Assert.Equal(EBADF, Marshal.GetLastPInvokeError()); // bound without SetLastError: the slot is untouched
+        // /proc/self/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after its closing parenthesis.
+        string stat = System.IO.File.ReadAllText("/proc/self/stat");
+        string afterComm = stat.Substring(stat.LastIndexOf(')') + 2);
+        Assert.Equal(int.Parse(afterComm.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), ppid);
+        Assert.Equal(System.Environment.ProcessId, getpid());
     }
 }

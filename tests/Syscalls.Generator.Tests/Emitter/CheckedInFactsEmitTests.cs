@@ -77,4 +77,47 @@ public sealed class CheckedInFactsEmitTests
             Assert.Contains($"field Syscalls.Linux.epoll_event.data offset={offset} size=8 cs=epoll_data ", manifest);
         }
     }
+
+    [Theory]
+    [InlineData("linux-x64", "libc.so.6", "clock_gettime", true, false)] // errno read on failure only (below)
+    [InlineData("linux-x64", "libc.so.6", "getppid", true, false)]
+    [InlineData("linux-x64", "libc.so.6", "epoll_wait", false, true)]
+    [InlineData("linux-x64", "libc.so.6", "__errno_location", true, false)]
+    [InlineData("win-x64", "ws2_32.dll", "WSAGetLastError", true, false)]
+    [InlineData("win-x64", "kernel32.dll", "GetLastError", true, false)]
+    [InlineData("win-x64", "ws2_32.dll", "WSARecv", false, true)]
+    public void Emit_CheckedInFacts_FamilyCallPolicies(string rid, string lib, string function, bool fast, bool setsError)
+    {
+        var input = Require();
+        Assert.SkipWhen(input.Targets.All(t => t.Target != rid), $"no facts for {rid}");
+        string all = string.Concat(BindingEmitter.Emit(input with { Options = input.Options with { Rid = rid } }).Files.Select(f => f.Text));
+
+        // The attribute lines right above the partial declaration, as the LibraryImport generator will read them.
+        string import = $"[LibraryImport(\"{lib}\", EntryPoint = \"{function}\"{(setsError ? ", SetLastError = true" : "")})]";
+        int at = all.IndexOf(import, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"{function}: no {import}");
+        int declaration = all.IndexOf("static partial", at, StringComparison.Ordinal);
+        Assert.Equal(fast, all.Substring(at, declaration - at).Contains("[SuppressGCTransition]", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("linux-x64")]
+    [InlineData("osx-arm64")]
+    public void Emit_CheckedInFacts_FastErrnoFunctionReadsErrnoOnFailureOnly(string rid)
+    {
+        var input = Require();
+        Assert.SkipWhen(input.Targets.All(t => t.Target != rid), $"no facts for {rid}");
+        string os = rid.StartsWith("osx", StringComparison.Ordinal) ? "Darwin" : "Linux";
+        string all = string.Concat(BindingEmitter.Emit(input with { Options = input.Options with { Rid = rid } }).Files
+            .Where(f => f.Name.StartsWith("Syscalls." + os + ".", StringComparison.Ordinal)).Select(f => f.Text));
+
+        int wrapper = all.IndexOf("public static int clock_gettime(", StringComparison.Ordinal);
+        Assert.True(wrapper >= 0, "no clock_gettime wrapper");
+        string body = all.Substring(wrapper, all.IndexOf("static partial int __clock_gettime_fast(", wrapper, StringComparison.Ordinal) - wrapper);
+        Assert.Contains("int __retVal = __clock_gettime_fast(", body);
+        Assert.Contains("if (__retVal == -1)", body);
+        Assert.Contains("SetLastPInvokeError(global::System.Runtime.InteropServices.Marshal.GetLastSystemError())", body);
+        Assert.DoesNotContain("SetLastSystemError(0)", body);
+        Assert.Contains("[SuppressGCTransition]", body);
+    }
 }

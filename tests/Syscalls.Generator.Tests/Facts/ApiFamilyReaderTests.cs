@@ -30,11 +30,32 @@ public sealed class ApiFamilyReaderTests
         Assert.Equal("libc", family.LibFor("linux-x64", "linux"));
     }
 
+    [Fact]
+    public void Read_FastAndNoErrorLines_AreAskedPerTarget()
+    {
+        var family = ApiFamilyReader.Read("""
+            family time
+            func clock_gettime getppid
+            func.linux __errno_location
+            fast clock_gettime getppid
+            fast.linux __errno_location
+            noerror getppid
+            """, "time.api");
+
+        Assert.True(family.Lists(ApiItemKind.Fast, "clock_gettime", "osx-arm64", "darwin"));
+        Assert.True(family.Lists(ApiItemKind.Fast, "__errno_location", "linux-x64", "linux"));
+        Assert.False(family.Lists(ApiItemKind.Fast, "__errno_location", "osx-arm64", "darwin"));
+        Assert.True(family.Lists(ApiItemKind.NoError, "getppid", "linux-x64", "linux"));
+        Assert.False(family.Lists(ApiItemKind.NoError, "clock_gettime", "linux-x64", "linux"));
+    }
+
     [Theory]
     [InlineData("family x\nwidget y\n", 2, "unknown key 'widget'")]
     [InlineData("family x\nfunc foo*\n", 2, "patterns")]
     [InlineData("family x\nfunc !foo\n", 2, "exclusions")]
     [InlineData("header a.h\n", 1, "no 'family NAME' line")]
+    [InlineData("family x\nfunc a b\nfast a c\n", 3, "fast 'c': not a function this family lists")]
+    [InlineData("family x\nfunc a\nnoerror b\n", 3, "noerror 'b': not a function this family lists")]
     public void Read_Malformed_NamesFileAndLine(string text, int line, string reason)
     {
         var e = Assert.Throws<FactsFormatException>(() => ApiFamilyReader.Read(text, "x.api"));

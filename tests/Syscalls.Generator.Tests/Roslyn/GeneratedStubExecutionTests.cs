@@ -140,4 +140,65 @@ public sealed class GeneratedStubExecutionTests
         Assert.Contains("static extern int __PInvoke(", functions);
         Assert.Contains("ExactSpelling = true", functions);
     }
+
+    private const string FastProbe = """
+        using System.Runtime.InteropServices;
+        using Syscalls.Linux;
+
+        public static unsafe class FastProbe
+        {
+            public static long[] Run()
+            {
+                int closed = LibC.close(-1); // EBADF into the slot
+                int errnoAfterClose = Marshal.GetLastPInvokeError();
+                int ppid = LibC.getppid(); // noerror: must leave the slot alone
+                int errnoAfterGetppid = Marshal.GetLastPInvokeError();
+                timespec a, b;
+                int r1 = LibC.clock_gettime(LibC.CLOCK_MONOTONIC, &a);
+                int r2 = LibC.clock_gettime(LibC.CLOCK_MONOTONIC, &b);
+                long delta = (b.tv_sec - a.tv_sec) * 1_000_000_000L + (b.tv_nsec - a.tv_nsec);
+                int bad = LibC.clock_gettime(0x7fffffff, &a); // no such clock: EINVAL, read because it returned -1
+                int errnoAfterBad = Marshal.GetLastPInvokeError();
+                return new long[] { closed, errnoAfterClose, ppid, errnoAfterGetppid, r1, r2, delta, bad, errnoAfterBad };
+            }
+        }
+        """;
+
+    [Fact]
+    public void GeneratedStub_FastAndNoErrorFunctions_SkipTransitionAndLeaveTheErrorSlot()
+    {
+        HostRid();
+        var run = new GeneratorHarness
+        {
+            List = ["clock_gettime", "getppid", "close", "CLOCK_MONOTONIC"],
+            Properties = { ["RuntimeIdentifier"] = HostRid() },
+            Sources = [FastProbe],
+        }.RunOnce();
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompileProblems());
+        string functions = run.Source("Syscalls.Linux.LibC.Functions.g.cs");
+
+        var r = (long[])GeneratorHarness.Call(run.Load(), "FastProbe", "Run")!;
+
+        Assert.Equal(-1, r[0]);
+        Assert.Equal(9, r[1]); // EBADF
+        Assert.True(r[2] > 0, "getppid returned " + r[2]);
+        Assert.Equal(9, r[3]); // getppid is bound without SetLastError: EBADF is still there
+        Assert.Equal(0, r[4]);
+        Assert.Equal(0, r[5]);
+        Assert.True(r[6] >= 0, "CLOCK_MONOTONIC went back by " + r[6] + " ns");
+        Assert.Equal(-1, r[7]);
+        Assert.Equal(22, r[8]); // EINVAL
+        // The time family's fast line: clock_gettime and getppid skip the GC transition, close does not.
+        string SuppressedBefore(string entry)
+        {
+            int at = functions.IndexOf("EntryPoint = \"" + entry + "\"", StringComparison.Ordinal);
+            Assert.True(at >= 0, entry + " not emitted");
+            int end = functions.IndexOf("static extern", at, StringComparison.Ordinal);
+            return functions.Substring(at, end - at);
+        }
+        Assert.Contains("SuppressGCTransition", SuppressedBefore("clock_gettime"));
+        Assert.Contains("SuppressGCTransition", SuppressedBefore("getppid"));
+        Assert.DoesNotContain("SuppressGCTransition", SuppressedBefore("close"));
+    }
 }

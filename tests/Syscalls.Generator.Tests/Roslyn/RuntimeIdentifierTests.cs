@@ -166,8 +166,11 @@ public sealed class RuntimeIdentifierTests
         Assert.Contains("Syscalls.Windows.Ws2_32.Functions.g.cs", run.HintNames);
         Assert.Contains("Syscalls.Linux.LibC.Functions.g.cs", run.HintNames);
         var assembly = run.Load();
-        Assert.Throws<PlatformNotSupportedException>(() => GeneratorHarness.Call(assembly, "Probe", "Kqueue"));
+        var kqueue = Assert.Throws<PlatformNotSupportedException>(() => GeneratorHarness.Call(assembly, "Probe", "Kqueue"));
         Assert.Throws<PlatformNotSupportedException>(() => GeneratorHarness.Call(assembly, "Probe", "WinsockSocket"));
+        // The message names this project's build, not the Syscalls.Bindings package it is not.
+        Assert.Equal("kqueue is a macOS API; this project's generated bindings target linux-x64 (RuntimeIdentifier) cannot call it.",
+            kqueue.Message);
     }
 
     [Fact]
