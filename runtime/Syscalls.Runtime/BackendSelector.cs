@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.Versioning;
+using System.Linq;
 using Syscalls.Runtime.Backends.Epoll;
+using Syscalls.Runtime.Backends.Kqueue;
 using Syscalls.Runtime.Backends.Poll;
 using Syscalls.Runtime.Backends.Threads;
+using Syscalls.Runtime.Backends.WindowsPoll;
 using Syscalls.Runtime.Servers;
 
 namespace Syscalls.Runtime;
@@ -11,11 +14,17 @@ namespace Syscalls.Runtime;
 /// <summary>The one place that chooses backends: OS checks, the environment overrides, io_uring feature probes and
 /// the fallbacks. Every probe result is visible through <see cref="Probe"/> and, optionally, as log lines.</summary>
 /// <remarks>
-/// <para><c>SYSCALLS_BACKEND=epoll|poll|uring|emulated|threads</c> forces the server backend (and the poller kind when
-/// it names one) wherever code asks for <see cref="BackendKind.Auto"/>; <c>SYSCALLS_RING=uring|emulated</c> forces the
-/// ring backend. <c>SYSCALLS_LOG=1</c> writes the selector's lines to stderr.</para>
+/// <para>Per OS, in order of preference (server: the default first; ring: what <see cref="CreateRing"/> picks):
+/// Linux: epoll, poll, io_uring, emulated (on epoll), threads. Windows: WSAPoll, IOCP, emulated (on WSAPoll), threads.
+/// macOS: kqueue, emulated (on kqueue), threads. Other OSes have no backend.</para>
+/// <para><c>SYSCALLS_BACKEND=epoll|poll|kqueue|wsapoll|uring|iocp|emulated|threads</c> forces the server backend (and
+/// the poller kind when it names one) wherever code asks for <see cref="BackendKind.Auto"/>;
+/// <c>SYSCALLS_RING=uring|iocp|emulated</c> forces the ring backend. A name this OS does not have is an error
+/// (<see cref="PlatformNotSupportedException"/> naming the backends it has), not a silent fallback.
+/// <c>SYSCALLS_LOG=1</c> writes the selector's lines to stderr.</para>
 /// <para>io_uring falls back automatically (server: to the epoll loop; ring: to the emulated ring) when setup fails
-/// with ENOSYS, EPERM or ENOMEM, or when an opcode or feature the caller needs is missing.</para>
+/// with ENOSYS, EPERM or ENOMEM, or when an opcode or feature the caller needs is missing; IOCP falls back the same
+/// way to the emulated ring on WSAPoll.</para>
 /// <para>Ring backends plug in through the partial methods below (implemented beside each backend), so this file
 /// compiles whether or not they are present.</para>
 /// </remarks>
@@ -45,7 +54,10 @@ public static partial class BackendSelector
         "uring" or "io_uring" or "iouring" => BackendKind.IoUring,
         "emulated" => BackendKind.Emulated,
         "threads" or "thread" => BackendKind.Threads,
-        _ => throw new ArgumentException($"Unknown backend '{name}' (epoll, poll, uring, emulated, threads).", nameof(name)),
+        "kqueue" => BackendKind.Kqueue,
+        "wsapoll" or "wsa_poll" => BackendKind.WsaPoll,
+        "iocp" => BackendKind.Iocp,
+        _ => throw new ArgumentException($"Unknown backend '{name}' (epoll, poll, kqueue, wsapoll, uring, iocp, emulated, threads).", nameof(name)),
     };
 
     /// <summary>The short name of a backend, as <see cref="Parse"/> accepts it.</summary>
@@ -70,13 +82,14 @@ public static partial class BackendSelector
             if (s_probes is not null && !refresh)
                 return s_probes;
             var probes = new List<BackendProbe>();
-            if (OperatingSystem.IsLinux())
+            foreach (BackendKind kind in HostBackends())
             {
-                probes.Add(ProbePoller(BackendKind.Epoll));
-                probes.Add(ProbePoller(BackendKind.Poll));
-                probes.Add(new BackendProbe(BackendKind.Threads, "blocking sockets", true, default, ""));
-                probes.AddRange(ProbeRing(BackendKind.IoUring, new RingOptions()));
-                probes.AddRange(ProbeRing(BackendKind.Emulated, new RingOptions()));
+                if (kind == BackendKind.Threads)
+                    probes.Add(new BackendProbe(BackendKind.Threads, "blocking sockets", true, default, ""));
+                else if (IsRing(kind))
+                    probes.AddRange(ProbeRing(kind, new RingOptions()));
+                else
+                    probes.Add(ProbePoller(kind));
             }
 
             foreach (BackendProbe p in probes)
@@ -90,7 +103,7 @@ public static partial class BackendSelector
     public static IReadOnlyList<BackendKind> SupportedServerBackends()
     {
         var kinds = new List<BackendKind>();
-        foreach (BackendKind kind in new[] { BackendKind.Epoll, BackendKind.Poll, BackendKind.IoUring, BackendKind.Emulated, BackendKind.Threads })
+        foreach (BackendKind kind in HostBackends())
         {
             if (IsUsable(kind, out _))
                 kinds.Add(kind);
@@ -102,8 +115,9 @@ public static partial class BackendSelector
     /// <summary>The server backend <paramref name="requested"/> resolves to on this host, and why.</summary>
     public static BackendKind ResolveServerBackend(BackendKind requested, out string reason)
     {
-        if (!OperatingSystem.IsLinux())
-            throw new PlatformNotSupportedException("Syscalls.Runtime has backends for Linux only so far.");
+        IReadOnlyList<BackendKind> host = HostBackends();
+        if (host.Count == 0)
+            throw new PlatformNotSupportedException("Syscalls.Runtime has backends for Linux, Windows and macOS only.");
         string origin = "requested";
         if (requested == BackendKind.Auto)
         {
@@ -113,18 +127,22 @@ public static partial class BackendSelector
 
         if (requested == BackendKind.Auto)
         {
-            requested = BackendKind.Epoll;
+            requested = host[0];
             origin = "default";
         }
 
+        EnsureOnHost(requested, origin == "requested" ? null : BackendVariable);
         BackendKind chosen = requested;
         reason = origin;
         while (!IsUsable(chosen, out string why))
         {
             BackendKind next = chosen switch
             {
-                BackendKind.IoUring or BackendKind.Emulated => BackendKind.Epoll,
+                BackendKind.IoUring or BackendKind.Emulated when OperatingSystem.IsLinux() => BackendKind.Epoll,
                 BackendKind.Epoll => BackendKind.Poll,
+                BackendKind.Iocp => BackendKind.Emulated,
+                BackendKind.Emulated when OperatingSystem.IsWindows() => BackendKind.WsaPoll,
+                BackendKind.Emulated when OperatingSystem.IsMacOS() => BackendKind.Kqueue,
                 _ => BackendKind.Threads,
             };
             reason += $"; {NameOf(chosen)} unavailable ({why}), falling back to {NameOf(next)}";
@@ -139,40 +157,43 @@ public static partial class BackendSelector
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(handler);
-        if (!OperatingSystem.IsLinux())
-            throw new PlatformNotSupportedException("Syscalls.Runtime has servers for Linux only so far.");
         BackendKind kind = ResolveServerBackend(options.Backend, out string reason);
-        if (kind is BackendKind.IoUring or BackendKind.Emulated)
+        while (IsRing(kind))
         {
-            string why = "ring server model not built";
-            if (RingServerFactory is { } factory && TryCreateRing(kind, new RingOptions(), out IRing? ring, out why))
+            // The ring the server wants: room for a receive and a send completion per connection at 10k connections,
+            // and the features its model needs; a host that cannot set up one that big gets the default size.
+            RingFeatures needed = RingServer.RequiredFeatures(kind);
+            if (TryCreateRing(kind, new RingOptions { Entries = RingServer.RingEntries, RequiredFeatures = needed }, out IRing? ring, out string why)
+                || TryCreateRing(kind, new RingOptions { RequiredFeatures = needed }, out ring, out why))
             {
                 Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
-                return factory(kind, reason, ring!, options, handler);
+                return new RingServer(kind, reason, ring!, options, handler);
             }
 
-            reason += $"; {NameOf(kind)} ring setup failed ({why}), falling back to epoll";
-            kind = BackendKind.Epoll;
+            BackendKind next = kind == BackendKind.Iocp ? BackendKind.Emulated : DefaultPoller();
+            reason += $"; {NameOf(kind)} ring setup failed ({why}), falling back to {NameOf(next)}";
+            kind = next;
         }
 
         Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
         return CreateServerCore(kind, reason, options, handler);
     }
 
-    /// <summary>Creates a poller: <paramref name="kind"/> Epoll or Poll, or Auto (SYSCALLS_BACKEND if it names a
-    /// poller, else epoll, falling back to poll).</summary>
+    /// <summary>Creates a poller: <paramref name="kind"/> Epoll, Poll, WsaPoll or Kqueue, or Auto (Linux:
+    /// SYSCALLS_BACKEND if it names a poller, else epoll, falling back to poll; Windows: WSAPoll; macOS: kqueue).</summary>
     public static IPoller CreatePoller(BackendKind kind = BackendKind.Auto)
     {
-        if (!OperatingSystem.IsLinux())
-            throw new PlatformNotSupportedException("Syscalls.Runtime has pollers for Linux only so far.");
+        if (HostBackends().Count == 0)
+            throw new PlatformNotSupportedException("Syscalls.Runtime has pollers for Linux, Windows and macOS only.");
         if (kind == BackendKind.Auto)
-            kind = ForcedServerBackend == BackendKind.Poll ? BackendKind.Poll : BackendKind.Epoll;
-        return kind switch
-        {
-            BackendKind.Epoll => EpollPoller.Create() is { IsSuccess: true } ep ? ep.Value : PollPoller.Create().Value,
-            BackendKind.Poll => PollPoller.Create().Value,
-            _ => throw new ArgumentException($"{kind} is not a poller.", nameof(kind)),
-        };
+            kind = ForcedServerBackend == BackendKind.Poll && OperatingSystem.IsLinux() ? BackendKind.Poll : DefaultPoller();
+        if (!IsPoller(kind))
+            throw new ArgumentException($"{kind} is not a poller.", nameof(kind));
+        EnsureOnHost(kind, null);
+        if (kind == BackendKind.Epoll && OperatingSystem.IsLinux())
+            return EpollPoller.Create() is { IsSuccess: true } ep ? ep.Value : PollPoller.Create().Value;
+        IPoller? poller = CreatePollerExact(kind, out OsError error);
+        return poller ?? throw new OsException(error);
     }
 
     /// <summary>Creates a completion ring: <paramref name="kind"/> IoUring or Emulated, or Auto (SYSCALLS_RING, else
@@ -180,19 +201,29 @@ public static partial class BackendSelector
     public static IRing CreateRing(RingOptions? options = null, BackendKind kind = BackendKind.Auto)
     {
         options ??= new RingOptions();
+        string? variable = null;
         if (kind == BackendKind.Auto)
-            kind = ForcedRingBackend;
-        if (kind == BackendKind.Auto)
-            kind = BackendKind.IoUring;
-        if (kind == BackendKind.IoUring)
         {
-            if (TryCreateRing(BackendKind.IoUring, options, out IRing? ring, out string why))
+            kind = ForcedRingBackend;
+            variable = RingVariable;
+        }
+
+        if (kind == BackendKind.Auto)
+            kind = OperatingSystem.IsLinux() ? BackendKind.IoUring : OperatingSystem.IsWindows() ? BackendKind.Iocp : BackendKind.Emulated;
+        if (!IsRing(kind))
+            throw new ArgumentException($"{kind} is not a ring backend.", nameof(kind));
+        EnsureOnHost(kind, variable);
+        if (kind is BackendKind.IoUring or BackendKind.Iocp)
+        {
+            if (TryCreateRing(kind, options, out IRing? ring, out string why))
             {
-                Emit(null, "ring backend: uring");
+                Emit(null, $"ring backend: {NameOf(kind)}");
                 return ring!;
             }
 
-            Emit(null, $"ring backend: emulated (io_uring unavailable: {why})");
+            Emit(null, kind == BackendKind.IoUring
+                ? $"ring backend: emulated (io_uring unavailable: {why})"
+                : $"ring backend: emulated (iocp unavailable: {why})");
             kind = BackendKind.Emulated;
         }
 
@@ -209,6 +240,9 @@ public static partial class BackendSelector
     /// <summary>Implemented beside the emulated ring: hands out its provider.</summary>
     static partial void GetEmulatedProvider(ref IRingProvider? provider);
 
+    /// <summary>Implemented beside the IOCP ring: hands out its provider.</summary>
+    static partial void GetIocpProvider(ref IRingProvider? provider);
+
     internal static IRingProvider? RingProvider(BackendKind kind)
     {
         IRingProvider? provider = null;
@@ -216,11 +250,10 @@ public static partial class BackendSelector
             GetIoUringProvider(ref provider);
         else if (kind == BackendKind.Emulated)
             GetEmulatedProvider(ref provider);
+        else if (kind == BackendKind.Iocp)
+            GetIocpProvider(ref provider);
         return provider;
     }
-
-    /// <summary>Hook for the ring server model: set by the ring author once a ring-driven server exists.</summary>
-    internal static Func<BackendKind, string, IRing, ServerOptions, IConnectionHandler, IServer>? RingServerFactory { get; set; }
 
     private static bool TryCreateRing(BackendKind kind, RingOptions options, out IRing? ring, out string why)
     {
@@ -254,39 +287,61 @@ public static partial class BackendSelector
 
     // ---------------------------------------------------------------- internals
 
-    [SupportedOSPlatform("linux")]
     private static IServer CreateServerCore(BackendKind kind, string reason, ServerOptions options, IConnectionHandler handler)
     {
-        switch (kind)
-        {
-            case BackendKind.Epoll:
-                return new PollerServer(kind, reason, EpollPoller.Create().Value, options, handler);
-            case BackendKind.Poll:
-                return new PollerServer(kind, reason, PollPoller.Create().Value, options, handler);
-            case BackendKind.Threads:
-                return new ThreadServer(reason, options, handler);
-            default:
-                throw new PlatformNotSupportedException($"No server for backend {kind}.");
-        }
+        if (kind == BackendKind.Threads)
+            return new ThreadServer(reason, options, handler);
+        if (!IsPoller(kind))
+            throw new PlatformNotSupportedException($"No server for backend {kind}.");
+        IPoller? poller = CreatePollerExact(kind, out OsError error);
+        return new PollerServer(kind, reason, poller ?? throw new OsException(error), options, handler);
+    }
+
+    /// <summary>The backends of this OS, the default server backend first (see the remarks of this class).</summary>
+    private static IReadOnlyList<BackendKind> HostBackends()
+    {
+        if (OperatingSystem.IsLinux())
+            return s_linux;
+        if (OperatingSystem.IsWindows())
+            return s_windows;
+        if (OperatingSystem.IsMacOS())
+            return s_macos;
+        return [];
+    }
+
+    private static readonly BackendKind[] s_linux = [BackendKind.Epoll, BackendKind.Poll, BackendKind.IoUring, BackendKind.Emulated, BackendKind.Threads];
+    private static readonly BackendKind[] s_windows = [BackendKind.WsaPoll, BackendKind.Iocp, BackendKind.Emulated, BackendKind.Threads];
+    private static readonly BackendKind[] s_macos = [BackendKind.Kqueue, BackendKind.Emulated, BackendKind.Threads];
+
+    private static BackendKind DefaultPoller() => OperatingSystem.IsWindows() ? BackendKind.WsaPoll : OperatingSystem.IsMacOS() ? BackendKind.Kqueue : BackendKind.Epoll;
+
+    private static bool IsRing(BackendKind kind) => kind is BackendKind.IoUring or BackendKind.Emulated or BackendKind.Iocp;
+
+    private static bool IsPoller(BackendKind kind) => kind is BackendKind.Epoll or BackendKind.Poll or BackendKind.WsaPoll or BackendKind.Kqueue;
+
+    /// <summary>A backend of another OS is a configuration error, named as such (and where it came from).</summary>
+    private static void EnsureOnHost(BackendKind kind, string? variable)
+    {
+        IReadOnlyList<BackendKind> host = HostBackends();
+        if (host.Contains(kind))
+            return;
+        string os = OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : OperatingSystem.IsMacOS() ? "macOS" : "this OS";
+        string source = variable is null ? "" : $" ({variable}={Environment.GetEnvironmentVariable(variable)})";
+        throw new PlatformNotSupportedException(
+            $"Backend {NameOf(kind)}{source} is not available on {os}; available: {string.Join(", ", host.Select(NameOf))}.");
     }
 
     private static bool IsUsable(BackendKind kind, out string why)
     {
         why = "";
-        if (!OperatingSystem.IsLinux())
+        if (!HostBackends().Contains(kind))
         {
-            why = "not Linux";
+            why = "not on this OS";
             return false;
         }
 
-        if (kind is BackendKind.IoUring or BackendKind.Emulated)
+        if (IsRing(kind))
         {
-            if (RingServerFactory is null)
-            {
-                why = "ring server model not built";
-                return false;
-            }
-
             IRingProvider? provider = RingProvider(kind);
             if (provider is null)
             {
@@ -294,7 +349,8 @@ public static partial class BackendSelector
                 return false;
             }
 
-            foreach (BackendProbe p in provider.Probe(new RingOptions()))
+            // Probed with what the ring server needs, so a ring that lacks it is passed over here, not after setup.
+            foreach (BackendProbe p in provider.Probe(new RingOptions { RequiredFeatures = RingServer.RequiredFeatures(kind) }))
             {
                 if (!p.Available)
                 {
@@ -318,12 +374,11 @@ public static partial class BackendSelector
         return true;
     }
 
-    [SupportedOSPlatform("linux")]
     private static BackendProbe ProbePoller(BackendKind kind)
     {
         try
         {
-            IPoller poller = CreatePollerExact(kind, out OsError error);
+            IPoller? poller = CreatePollerExact(kind, out OsError error);
             if (poller is null)
                 return new BackendProbe(kind, "create", false, error, "");
             poller.Dispose();
@@ -335,20 +390,34 @@ public static partial class BackendSelector
         }
     }
 
-    [SupportedOSPlatform("linux")]
-    private static IPoller CreatePollerExact(BackendKind kind, out OsError error)
+    /// <summary>Exactly <paramref name="kind"/> (no fallback), or null with the error.</summary>
+    private static IPoller? CreatePollerExact(BackendKind kind, out OsError error)
     {
-        error = default;
-        if (kind == BackendKind.Epoll)
+        error = OsError.FromKind(ErrorKind.NotSupported);
+        if (kind == BackendKind.Epoll && OperatingSystem.IsLinux())
         {
             Result<EpollPoller> ep = EpollPoller.Create();
             error = ep.Error;
-            return ep.IsSuccess ? ep.Value : null!;
+            return ep.IsSuccess ? ep.Value : null;
         }
 
-        Result<PollPoller> p = PollPoller.Create();
-        error = p.Error;
-        return p.IsSuccess ? p.Value : null!;
+        if (kind == BackendKind.Poll && OperatingSystem.IsLinux())
+        {
+            Result<PollPoller> p = PollPoller.Create();
+            error = p.Error;
+            return p.IsSuccess ? p.Value : null;
+        }
+
+        if (kind == BackendKind.WsaPoll && OperatingSystem.IsWindows())
+        {
+            Result<WindowsPoller> w = WindowsPoller.TryCreate();
+            error = w.Error;
+            return w.IsSuccess ? w.Value : null;
+        }
+
+        if (kind == BackendKind.Kqueue && OperatingSystem.IsMacOS())
+            return KqueuePoller.TryCreate(out IPoller? kq, out error) ? kq : null;
+        return null;
     }
 
     private static IEnumerable<BackendProbe> ProbeRing(BackendKind kind, RingOptions options)

@@ -18,6 +18,7 @@ public class FaultInjectionTests
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public void Echo_InjectedEintrEagainAndShortTransfers_EchoesIntact(string backend)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         var env = FaultShim.Environment(
             "recv=EINTR/3,send=EAGAIN/4,epoll_wait=EINTR/5,poll=EINTR/5,accept4=EINTR/2,read=SHORT/2,write=SHORT/2,io_uring_enter=EINTR/3",
             out string report);
@@ -49,6 +50,7 @@ public class FaultInjectionTests
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public void Echo_InjectedShortSendsAndReceives_PartialTransfersKeepEveryByte(string backend)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         if (InKernel(backend))
             Assert.Skip("io_uring sends and receives in the kernel: there is no libc call to shorten (partial sends are covered by the slow-reader echo test)");
         var env = FaultShim.Environment("recv=SHORT/2,send=SHORT/2", out string report);
@@ -66,6 +68,7 @@ public class FaultInjectionTests
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public void Accept_InjectedEmfile_PausesWithoutSpinningThenAccepts(string backend)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         if (InKernel(backend))
             Assert.Skip("io_uring accepts in the kernel: EMFILE cannot be injected into accept4 (the real-EMFILE test covers it)");
         // accept4 fails with EMFILE for 800 ms: a level-triggered loop that retried at once would call it millions
@@ -86,6 +89,7 @@ public class FaultInjectionTests
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public void Accept_RealEmfile_PausesWithoutSpinningAndRecovers(string backend)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         // A real EMFILE: the child runs with a small descriptor limit, more clients connect than it can hold.
         // Soft and hard: the .NET host raises the soft limit to the hard one at startup.
         using ChildServer child = ChildServer.Start(backend, shellPrefix: "ulimit -n 80;");
@@ -114,6 +118,7 @@ public class FaultInjectionTests
     [Fact]
     public void Shim_SocketCallFails_ReachesTheBindingsLayer()
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         // Proof that the shim reaches the P/Invoke'd libc symbols: socket() refused, so the server cannot start.
         var env = FaultShim.Environment("socket=EACCES", out string report);
         var ex = Assert.Throws<InvalidOperationException>(() => ChildServer.Start("epoll", env));
@@ -127,6 +132,7 @@ public class FaultInjectionTests
     [InlineData("ENOMEM")]
     public void IoUring_SetupFails_FallsBackWithNoFailedRequest(string errno)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         if (BackendSelector.RingProvider(BackendKind.IoUring) is null)
             Assert.Skip("the io_uring ring backend is not built yet");
         var env = FaultShim.Environment($"io_uring_setup={errno}", out string report);
@@ -148,6 +154,7 @@ public class FaultInjectionTests
     [InlineData(27)]   // IORING_OP_RECV
     public void IoUring_OpcodeMissing_FallsBackWithNoFailedRequest(int opcode)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         if (BackendSelector.RingProvider(BackendKind.IoUring) is null)
             Assert.Skip("the io_uring ring backend is not built yet");
         var env = FaultShim.Environment("recv=EINTR*0", out _, hideOpcode: opcode);

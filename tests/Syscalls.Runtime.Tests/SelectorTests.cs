@@ -15,6 +15,9 @@ public class SelectorTests
     [InlineData("io_uring", BackendKind.IoUring)]
     [InlineData("emulated", BackendKind.Emulated)]
     [InlineData("threads", BackendKind.Threads)]
+    [InlineData("kqueue", BackendKind.Kqueue)]
+    [InlineData("wsapoll", BackendKind.WsaPoll)]
+    [InlineData("iocp", BackendKind.Iocp)]
     public void BackendSelector_Parse_AcceptsEveryName(string name, BackendKind kind)
     {
         Assert.Equal(kind, BackendSelector.Parse(name));
@@ -25,10 +28,15 @@ public class SelectorTests
     public void BackendSelector_Probe_ReportsEveryBackend()
     {
         IReadOnlyList<BackendProbe> probes = BackendSelector.Probe();
-        foreach (BackendKind k in new[] { BackendKind.Epoll, BackendKind.Poll, BackendKind.Threads, BackendKind.IoUring, BackendKind.Emulated })
+        BackendKind[] expected = OperatingSystem.IsWindows()
+            ? [BackendKind.WsaPoll, BackendKind.Iocp, BackendKind.Emulated, BackendKind.Threads]
+            : [BackendKind.Epoll, BackendKind.Poll, BackendKind.Threads, BackendKind.IoUring, BackendKind.Emulated];
+        foreach (BackendKind k in expected)
             Assert.Contains(probes, p => p.Backend == k);
-        Assert.Contains(probes, p => p.Backend == BackendKind.Epoll && p.Available);
-        Assert.Contains(probes, p => p.Backend == BackendKind.Poll && p.Available);
+        BackendKind[] pollers = OperatingSystem.IsWindows() ? [BackendKind.WsaPoll] : [BackendKind.Epoll, BackendKind.Poll];
+        foreach (BackendKind k in pollers)
+            Assert.Contains(probes, p => p.Backend == k && p.Available);
+        Assert.DoesNotContain(probes, p => Array.IndexOf(expected, p.Backend) < 0);
     }
 
     [Theory]
@@ -37,6 +45,7 @@ public class SelectorTests
     [InlineData("epoll")]
     public void BackendSelector_EnvironmentVariable_ForcesBackend(string backend)
     {
+        Platform.RequireLinux("epoll and the ring-to-epoll fallback");
         using ChildServer child = ChildServer.Start("auto", new Dictionary<string, string> { ["SYSCALLS_BACKEND"] = backend });
         Assert.Contains($"backend {backend} (forced by SYSCALLS_BACKEND)", child.Output);
         Assert.Equal(0, child.Stop());
@@ -47,6 +56,7 @@ public class SelectorTests
     [InlineData("emulated")]
     public void BackendSelector_RingBackendUnavailable_FallsBackToEpollAndSaysWhy(string backend)
     {
+        Platform.RequireLinux("epoll and the ring-to-epoll fallback");
         if (BackendSelector.SupportedServerBackends().Contains(BackendSelector.Parse(backend)))
             Assert.Skip($"{backend} is available here; the fallback is covered by the fault-injection tests");
         var lines = new List<string>();
@@ -61,7 +71,17 @@ public class SelectorTests
     public void BackendSelector_CreatePoller_DefaultsToEpollOrForcedPoll()
     {
         using IPoller poller = BackendSelector.CreatePoller();
-        string expected = BackendSelector.ForcedServerBackend == BackendKind.Poll ? "poll" : "epoll";
+        string expected = OperatingSystem.IsWindows() ? "wsapoll" : BackendSelector.ForcedServerBackend == BackendKind.Poll ? "poll" : "epoll";
         Assert.Equal(expected, poller.Name);
+    }
+
+    [Fact]
+    public void BackendSelector_BackendOfAnotherOs_FailsNamingWhatThisOsHas()
+    {
+        BackendKind foreign = OperatingSystem.IsWindows() ? BackendKind.Epoll : BackendKind.Iocp;
+        var e = Assert.Throws<PlatformNotSupportedException>(() => BackendSelector.ResolveServerBackend(foreign, out _));
+        Assert.Contains("is not available on", e.Message, StringComparison.Ordinal);
+        Assert.Contains("threads", e.Message, StringComparison.Ordinal);
+        Assert.Throws<PlatformNotSupportedException>(() => BackendSelector.CreatePoller(OperatingSystem.IsWindows() ? BackendKind.Kqueue : BackendKind.WsaPoll));
     }
 }

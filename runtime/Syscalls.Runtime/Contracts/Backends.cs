@@ -15,6 +15,12 @@ public enum BackendKind
     Emulated = 4,
     /// <summary>Blocking sockets, one thread per connection.</summary>
     Threads = 5,
+    /// <summary>macOS kqueue poller.</summary>
+    Kqueue = 6,
+    /// <summary>Windows WSAPoll poller.</summary>
+    WsaPoll = 7,
+    /// <summary>Windows I/O completion port ring (overlapped Winsock).</summary>
+    Iocp = 8,
 }
 
 /// <summary>The outcome of probing one backend (or one of its features) on this host.</summary>

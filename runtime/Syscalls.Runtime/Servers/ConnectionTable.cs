@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Runtime.Versioning;
 using Syscalls.Runtime.Sockets;
 
 namespace Syscalls.Runtime.Servers;
@@ -40,7 +39,6 @@ internal enum SlotFlags : byte
 }
 
 /// <summary>Slots with generations and a free list; grows by doubling (the only allocation, amortised).</summary>
-[SupportedOSPlatform("linux")]
 internal sealed class ConnectionTable
 {
     private ConnectionSlot[] _slots;

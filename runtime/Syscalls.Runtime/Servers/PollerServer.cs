@@ -1,8 +1,6 @@
 using System;
-using System.Runtime.Versioning;
-using Syscalls.Runtime.Backends.Linux;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Sockets;
-using static Syscalls.Linux.LibC;
 
 namespace Syscalls.Runtime.Servers;
 
@@ -10,8 +8,9 @@ namespace Syscalls.Runtime.Servers;
 /// a shared loop buffer and one send per readiness event (like the C reference), unsent tails parked per connection
 /// with the connection switched to writability until they drain, reading paused above a high-water mark.</summary>
 /// <remarks>Steady state allocates nothing: events go to a preallocated array, data to the shared buffer, tails to
-/// pooled arrays. EMFILE in accept pauses the listener (no spinning) until a connection closes or a backoff ends.</remarks>
-[SupportedOSPlatform("linux")]
+/// pooled arrays. EMFILE in accept pauses the listener (no spinning) until a connection closes or a backoff ends.
+/// OS-neutral: sockets go through <see cref="SocketCalls"/>, readiness through whichever poller the selector chose
+/// (epoll, poll, WSAPoll, kqueue).</remarks>
 internal sealed class PollerServer : IServer, IConnectionTransport
 {
     private const ulong ListenerToken = ulong.MaxValue - 1;
@@ -132,7 +131,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
             return Result.Success;
         }
 
-        Result<int> sent = Sys.Send(s.Fd, data);
+        Result<int> sent = SocketCalls.Send(s.Fd, data);
         if (sent.TryGetValue(out int n))
         {
             if (n == data.Length)
@@ -206,12 +205,16 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         const Readiness ReadSide = Readiness.Readable | Readiness.ReadClosed | Readiness.Closed | Readiness.Error;
         if ((readiness & ReadSide) == 0 || (s.Interest & Interest.Readable) == 0)
         {
-            if ((readiness & (Readiness.Closed | Readiness.Error)) != 0 && (s.Interest & Interest.Readable) == 0)
+            // A poller without ReadClosed (WSAPoll) reports the peer's FIN as a hang-up, and keeps reporting it: after
+            // end of stream that is no reset, and the connection stays half-open until it is done writing.
+            bool finOnly = (readiness & Readiness.Error) == 0 && (s.Flags & SlotFlags.PeerClosed) != 0
+                           && (_poller.Capabilities & PollerCapabilities.ReadClosed) == 0;
+            if ((readiness & (Readiness.Closed | Readiness.Error)) != 0 && (s.Interest & Interest.Readable) == 0 && !finOnly)
                 QueueClose(slot, SocketErrorOr(slot, ErrorKind.ConnectionReset));
             return;
         }
 
-        Result<int> received = Sys.Recv(s.Fd, _receiveBuffer);
+        Result<int> received = SocketCalls.Recv(s.Fd, _receiveBuffer);
         if (received.TryGetValue(out int n))
         {
             var connection = new Connection(this, new ConnectionId(slot, s.Generation));
@@ -234,7 +237,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     private void Flush(int slot)
     {
         ref ConnectionSlot s = ref _table[slot];
-        Result<int> sent = Sys.Send(s.Fd, s.Pending.AsSpan(s.PendingStart, s.PendingCount));
+        Result<int> sent = SocketCalls.Send(s.Fd, s.Pending.AsSpan(s.PendingStart, s.PendingCount));
         if (sent.TryGetValue(out int n))
         {
             ConnectionTable.ConsumePending(ref s, n);
@@ -264,7 +267,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     {
         ref ConnectionSlot s = ref _table[slot];
         s.Flags = (s.Flags & ~SlotFlags.ShutdownRequested) | SlotFlags.WriteShutdown;
-        Result r = Sys.Shutdown(s.Fd, (int)SHUT_WR);
+        Result r = SocketCalls.ShutdownWrite(s.Fd);
         if ((s.Flags & SlotFlags.PeerClosed) != 0)
             QueueClose(slot, default);   // both directions are done
         return r;
@@ -296,7 +299,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     {
         while (!_stopping)
         {
-            Result<int> accepted = Sys.Accept(_listener.Descriptor);
+            Result<int> accepted = SocketCalls.Accept(_listener.Descriptor, blocking: false);
             if (accepted.TryGetValue(out int fd))
             {
                 AddConnection(fd);
@@ -326,7 +329,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     {
         var handle = new SocketHandle(fd);
         if (_options.NoDelay)
-            Sys.SetSockOpt(fd, (int)IPPROTO_TCP, TCP_NODELAY, 1);
+            SocketCalls.SetNoDelay(fd, true);
         int slot = _table.Allocate();
         ref ConnectionSlot s = ref _table[slot];
         s.Handle = handle;
@@ -395,7 +398,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         OsError reason = s.CloseReason;
         _poller.Deregister(handle);
         if ((s.Flags & SlotFlags.Abort) != 0)
-            Sys.SetLingerZero(s.Fd);
+            SocketCalls.SetLingerZero(s.Fd);
         handle.Dispose();
         _table.Release(slot);
         _handler.OnClosed(connection, reason);
@@ -403,8 +406,8 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
     private OsError SocketErrorOr(int slot, ErrorKind fallback)
     {
-        Result<int> so = Sys.GetSockOpt(_table[slot].Fd, SOL_SOCKET, SO_ERROR);
-        return so.IsSuccess && so.Value != 0 ? Errno.ToError(so.Value) : OsError.FromKind(fallback);
+        OsError so = SocketCalls.GetPendingError(_table[slot].Fd);
+        return so.IsNone ? OsError.FromKind(fallback) : so;
     }
 
     private void Shutdown()

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using Syscalls.Runtime.Backends.Linux;
-using static Syscalls.Linux.LibC;
+using Syscalls.Runtime.Backends.Common;
 
 namespace Syscalls.Runtime.Servers;
 
@@ -183,7 +182,7 @@ internal sealed partial class RingServer
     {
         ref RingSlot s = ref _slots[slot];
         s.Flags = (s.Flags & ~RingFlags.ShutdownRequested) | RingFlags.WriteShutdown;
-        Result r = Sys.Shutdown(s.Handle!.Descriptor, (int)SHUT_WR);
+        Result r = SocketCalls.ShutdownWrite(s.Handle!.Descriptor);
         if ((s.Flags & RingFlags.PeerClosed) != 0)
             QueueClose(slot, default);   // both directions are done
         return r;

@@ -1,9 +1,11 @@
 using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.Versioning;
-using Syscalls.Runtime.Backends.Linux;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Sockets;
 using static Syscalls.Linux.LibC;
+
+// CA1416: the Linux errno constants are compile-time numbers; using them off Linux reads no native state. The
+// emulated ring reports io_uring's (Linux) error numbers on every OS, and they are classified here.
+#pragma warning disable CA1416
 
 namespace Syscalls.Runtime.Servers;
 
@@ -18,14 +20,22 @@ namespace Syscalls.Runtime.Servers;
 /// <para>A connection closes through the ring (its in-flight receive and send are canceled first); its slot and
 /// <see cref="IConnectionHandler.OnClosed"/> wait for the last final completion, so no buffer or descriptor is reused
 /// under the kernel. EMFILE/ENFILE in accept pause accepting for a backoff (a ring timeout), never spin.</para>
+/// <para>On a ring without multishot operations and buffer groups (IOCP) the server runs single-shot: one Accept
+/// re-armed per completion, and per connection one Recv into a buffer rented from the same pool, held while the
+/// receive is pending. Idle connections then hold a buffer each; when the pool runs dry, a connection waits (as after
+/// ENOBUFS) until buffers come back.</para>
 /// </remarks>
-[SupportedOSPlatform("linux")]
 internal sealed partial class RingServer : IServer, IConnectionTransport
 {
     /// <summary>Ring size the server wants: room for a receive and a send completion per connection between two
     /// harvests at 10k connections without spilling into the kernel's overflow list (CQ = 2 x SQ).</summary>
     internal const int RingEntries = 16384;
     internal const RingFeatures Needed = RingFeatures.MultishotAccept | RingFeatures.MultishotRecv | RingFeatures.ProvidedBuffers;
+
+    /// <summary>The ring features the server needs on <paramref name="kind"/>: IOCP has no multishot operations, and
+    /// the server runs single-shot there; elsewhere it insists on the multishot model (io_uring without it falls
+    /// back to the poller server, as before).</summary>
+    internal static RingFeatures RequiredFeatures(BackendKind kind) => kind == BackendKind.Iocp ? RingFeatures.None : Needed;
 
     private const ushort Group = 1;
     private const int RecvBufferSize = 2048;
@@ -39,6 +49,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     private readonly ServerOptions _options;
     private readonly SocketHandle _listener;
     private readonly RingBufferPool _recvPool;
+    private readonly bool _singleShot;
     private readonly RingCompletion[] _completions = new RingCompletion[1024];
     private RingSlot[] _slots;
     private int[] _freeSlots;
@@ -75,9 +86,10 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         for (int b = 0; b < RecvBufferCount; b++)
             _recvPool.GetSpan(b).Clear();
         InitSendBuffers();
+        _singleShot = (ring.Features & Needed) != Needed;
         _listener = SocketOps.Listen(options.Endpoint, options.Backlog).Value;
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
-        Result r = _ring.RegisterBufferGroup(Group, _recvPool);
+        Result r = _singleShot ? Result.Success : _ring.RegisterBufferGroup(Group, _recvPool);
         if (!r.IsSuccess)
         {
             _listener.Dispose();
@@ -92,35 +104,6 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     public NetEndpoint LocalEndpoint { get; }
 
     public int ConnectionCount { get; private set; }
-
-    /// <summary>The selector's factory: a ring server when the ring has what it needs, else the epoll loop.</summary>
-    internal static IServer Create(BackendKind kind, string reason, IRing ring, ServerOptions options, IConnectionHandler handler)
-    {
-        if ((ring.Features & Needed) != Needed)
-        {
-            string name = ring.Name;
-            ring.Dispose();
-            reason += $"; {name} lacks multishot accept/receive or provided buffers, falling back to epoll";
-            BackendSelector.Emit(options.Log, $"server backend: epoll ({reason})");
-            return new PollerServer(BackendKind.Epoll, reason, BackendSelector.CreatePoller(BackendKind.Epoll), options, handler);
-        }
-
-        if (ring.SubmissionSpace < RingEntries / 2 && BackendSelector.RingProvider(kind)?.Create(
-                new RingOptions { Entries = RingEntries, RequiredFeatures = Needed }) is { IsSuccess: true } bigger)
-        {
-            // The selector sets rings up with default options; at 10k connections a 1k ring spills completions into
-            // the kernel's overflow list. Swap in one of the size the server wants.
-            ring.Dispose();
-            ring = bigger.Value;
-        }
-
-        return new RingServer(kind, reason, ring, options, handler);
-    }
-
-#pragma warning disable CA2255 // The selector finds the ring server model through this hook (see BackendSelector.RingServerFactory).
-    [ModuleInitializer]
-    internal static void RegisterWithSelector() => BackendSelector.RingServerFactory ??= Create;
-#pragma warning restore CA2255
 
     public void Run()
     {
@@ -192,6 +175,12 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
 
         switch (ud.Tag)
         {
+            case TagRecv when _singleShot:
+                // A single-shot receive filled the buffer rented for it: hand it on as a lent group buffer would be.
+                int buffer = _slots[slot].RecvBuffer;
+                _slots[slot].RecvBuffer = -1;
+                OnReceived(slot, new RingCompletion(c.UserData, c.Result, c.Error, c.Flags | RingCompletionFlags.Buffer, buffer));
+                break;
             case TagRecv:
                 OnReceived(slot, in c);
                 break;
@@ -262,7 +251,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         if (c.IsSuccess)
         {
             if (_stopping)
-                Sys.Close(c.Result);
+                SocketCalls.Close(c.Result);
             else
                 AddConnection(c.Result);
         }
@@ -285,7 +274,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     {
         var handle = new SocketHandle(fd);
         if (_options.NoDelay)
-            Sys.SetSockOpt(fd, (int)IPPROTO_TCP, TCP_NODELAY, 1);
+            SocketCalls.SetNoDelay(fd, true);
         if (_freeCount == 0)
             GrowSlots();
         int slot = _freeSlots[--_freeCount];
@@ -294,6 +283,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         s.State = SlotState.Open;
         s.Handle = handle;
         s.QueueHead = s.QueueTail = -1;
+        s.RecvBuffer = -1;
         ConnectionCount++;
         _acceptBackoffMs = AcceptBackoffMinMs;
         ArmRecv(slot);
@@ -345,7 +335,8 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         if (_stopping || _acceptArmed)
             return;
         _acceptArmed = true;
-        Submit(RingOperation.AcceptMultishot(_listener, UserData.Create(ListenerSlot, 0, TagAccept)));
+        UserData ud = UserData.Create(ListenerSlot, 0, TagAccept);
+        Submit(_singleShot ? RingOperation.Accept(_listener, ud) : RingOperation.AcceptMultishot(_listener, ud));
     }
 
     private void ArmRecv(int slot)
@@ -353,8 +344,23 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         ref RingSlot s = ref _slots[slot];
         if (s.State != SlotState.Open || (s.Flags & (RingFlags.RecvArmed | RingFlags.PeerClosed | RingFlags.Throttled | RingFlags.CloseRequested)) != 0)
             return;
+        UserData ud = UserData.Create((uint)slot, s.Generation, TagRecv);
+        if (_singleShot)
+        {
+            if (!_recvPool.TryRent(out int buffer))
+            {
+                Starve(slot);   // as ENOBUFS: re-armed when a buffer comes back
+                return;
+            }
+
+            s.RecvBuffer = buffer;
+            s.Flags |= RingFlags.RecvArmed;
+            Submit(RingOperation.Recv(s.Handle!, _recvPool.Slice(buffer, 0, RecvBufferSize), ud));
+            return;
+        }
+
         s.Flags |= RingFlags.RecvArmed;
-        Submit(RingOperation.RecvMultishot(s.Handle!, Group, UserData.Create((uint)slot, s.Generation, TagRecv)));
+        Submit(RingOperation.RecvMultishot(s.Handle!, Group, ud));
     }
 
     private void Starve(int slot)
@@ -383,7 +389,10 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
 
     private void ReturnRecvBuffer(int bufferId)
     {
-        _ring.ReturnBuffer(Group, bufferId);
+        if (_singleShot)
+            _recvPool.Return(bufferId);
+        else
+            _ring.ReturnBuffer(Group, bufferId);
         _buffersReturned = true;
     }
 
@@ -439,7 +448,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         ref RingSlot s = ref _slots[slot];
         DropQueue(ref s);
         if ((s.Flags & RingFlags.Abort) != 0)
-            Sys.SetLingerZero(s.Handle!.Descriptor);
+            SocketCalls.SetLingerZero(s.Handle!.Descriptor);
         s.Flags |= RingFlags.CloseInFlight | RingFlags.CloseBegun;
         Submit(RingOperation.Close(s.Handle!, UserData.Create((uint)slot, s.Generation, TagClose)));
     }
@@ -538,6 +547,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         public uint Generation;
         public int QueueHead;      // buffer refs waiting to be sent, in order (see RingServer.Transport.cs)
         public int QueueTail;
+        public int RecvBuffer;     // single-shot mode: the buffer the pending receive fills, else -1
         public int PendingBytes;
         public OsError CloseReason;
         public SlotState State;

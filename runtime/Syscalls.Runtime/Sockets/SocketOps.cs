@@ -2,42 +2,28 @@ using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Linux;
 using static Syscalls.Linux.LibC;
 
 namespace Syscalls.Runtime.Sockets;
 
-/// <summary>Socket helpers that make the pitfalls defaults: CLOEXEC and non-blocking on creation, SO_REUSEADDR on
-/// listeners, MSG_NOSIGNAL on every send (no SIGPIPE), EINTR retried, errors as results, descriptors in
-/// <see cref="SocketHandle"/>s.</summary>
-[SupportedOSPlatform("linux")]
+/// <summary>Socket helpers that make the pitfalls defaults on Linux, macOS and Windows: not inheritable and non-blocking
+/// on creation, SO_REUSEADDR on listeners (SO_EXCLUSIVEADDRUSE on Windows), no SIGPIPE on a send to a closed peer
+/// (MSG_NOSIGNAL, SO_NOSIGPIPE), EINTR retried, errors as results, descriptors in <see cref="SocketHandle"/>s.</summary>
 public static class SocketOps
 {
     /// <summary>A TCP socket (close-on-exec; non-blocking unless <paramref name="blocking"/>).</summary>
     public static Result<SocketHandle> CreateTcp(AddressFamily family = AddressFamily.InterNetwork, bool blocking = false)
-        => Wrap(Sys.Socket(family, SocketType.Stream, blocking));
+        => Wrap(SocketCalls.Socket(family, SocketType.Stream, blocking));
 
     /// <summary>A UDP socket (close-on-exec; non-blocking unless <paramref name="blocking"/>).</summary>
     public static Result<SocketHandle> CreateUdp(AddressFamily family = AddressFamily.InterNetwork, bool blocking = false)
-        => Wrap(Sys.Socket(family, SocketType.Dgram, blocking));
+        => Wrap(SocketCalls.Socket(family, SocketType.Dgram, blocking));
 
-    /// <summary>A listening TCP socket: SO_REUSEADDR, bound, listening.</summary>
+    /// <summary>A listening TCP socket: SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE), bound, listening.</summary>
     public static Result<SocketHandle> Listen(NetEndpoint endpoint, int backlog = 65535, bool blocking = false)
-    {
-        Result<SocketHandle> created = CreateTcp(endpoint.Family, blocking);
-        if (!created.TryGetValue(out SocketHandle? s))
-            return created;
-        int fd = s.Descriptor;
-        Result r = Sys.SetSockOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-        if (r.IsSuccess)
-            r = Sys.Bind(fd, endpoint);
-        if (r.IsSuccess)
-            r = Sys.Listen(fd, backlog);
-        if (r.IsSuccess)
-            return s;
-        s.Dispose();
-        return r.Error;
-    }
+        => Wrap(SocketCalls.Listen(endpoint, backlog, blocking));
 
     /// <summary>A bound UDP socket.</summary>
     public static Result<SocketHandle> BindUdp(NetEndpoint endpoint, bool blocking = false)
@@ -45,7 +31,7 @@ public static class SocketOps
         Result<SocketHandle> created = CreateUdp(endpoint.Family, blocking);
         if (!created.TryGetValue(out SocketHandle? s))
             return created;
-        Result r = Sys.Bind(s.Descriptor, endpoint);
+        Result r = SocketCalls.Bind(s.Descriptor, endpoint);
         if (r.IsSuccess)
             return s;
         s.Dispose();
@@ -61,7 +47,7 @@ public static class SocketOps
         listener.DangerousAddRef(ref added);
         try
         {
-            return Wrap(Sys.Accept(listener.Descriptor, blocking));
+            return Wrap(SocketCalls.Accept(listener.Descriptor, blocking));
         }
         finally
         {
@@ -73,7 +59,7 @@ public static class SocketOps
     /// <summary>Starts or completes a connect. Non-blocking sockets give <see cref="ErrorKind.InProgress"/>: wait for
     /// writability, then read the outcome with <see cref="GetPendingError"/>.</summary>
     public static Result Connect(SocketHandle socket, NetEndpoint endpoint)
-        => Call(socket, endpoint, static (fd, ep) => Sys.Connect(fd, ep));
+        => Call(socket, endpoint, static (fd, ep) => SocketCalls.Connect(fd, ep));
 
     /// <summary>Sends what the socket takes now; returns the count (MSG_NOSIGNAL: a closed peer is
     /// <see cref="ErrorKind.BrokenPipe"/> or <see cref="ErrorKind.ConnectionReset"/>, never SIGPIPE).</summary>
@@ -83,7 +69,7 @@ public static class SocketOps
         socket.DangerousAddRef(ref added);
         try
         {
-            return Sys.Send(socket.Descriptor, data);
+            return SocketCalls.Send(socket.Descriptor, data);
         }
         finally
         {
@@ -99,7 +85,7 @@ public static class SocketOps
         socket.DangerousAddRef(ref added);
         try
         {
-            return Sys.Recv(socket.Descriptor, buffer);
+            return SocketCalls.Recv(socket.Descriptor, buffer);
         }
         finally
         {
@@ -108,7 +94,8 @@ public static class SocketOps
         }
     }
 
-    /// <summary>Sends one datagram.</summary>
+    /// <summary>Sends one datagram (Linux so far: sendto is not in the Windows and macOS bindings' socket lists).</summary>
+    [SupportedOSPlatform("linux")]
     public static Result<int> SendTo(SocketHandle socket, ReadOnlySpan<byte> data, NetEndpoint to)
     {
         bool added = false;
@@ -125,7 +112,8 @@ public static class SocketOps
     }
 
     /// <summary>Receives one datagram. With <paramref name="truncatedLength"/> true the result is the datagram's
-    /// real length even when it was longer than <paramref name="buffer"/> (MSG_TRUNC).</summary>
+    /// real length even when it was longer than <paramref name="buffer"/> (MSG_TRUNC). Linux so far, as SendTo.</summary>
+    [SupportedOSPlatform("linux")]
     public static Result<int> ReceiveFrom(SocketHandle socket, Span<byte> buffer, out NetEndpoint from, bool truncatedLength = false)
     {
         bool added = false;
@@ -143,57 +131,45 @@ public static class SocketOps
 
     /// <summary>TCP_NODELAY: send small writes at once instead of waiting for Nagle plus delayed ACK.</summary>
     public static Result SetNoDelay(SocketHandle socket, bool enabled = true)
-        => SetOption(socket, (int)IPPROTO_TCP, TCP_NODELAY, enabled ? 1 : 0);
+        => Call(socket, enabled, static (fd, on) => SocketCalls.SetNoDelay(fd, on));
 
-    /// <summary>SO_REUSEADDR.</summary>
+    /// <summary>SO_REUSEADDR (on Windows it lets other sockets bind the same port; <see cref="Listen"/> does not use it there).</summary>
     public static Result SetReuseAddress(SocketHandle socket, bool enabled = true)
-        => SetOption(socket, SOL_SOCKET, SO_REUSEADDR, enabled ? 1 : 0);
+        => Call(socket, enabled, static (fd, on) => SocketCalls.SetReuseAddress(fd, on));
 
     /// <summary>SO_SNDBUF (the kernel doubles it).</summary>
-    public static Result SetSendBufferSize(SocketHandle socket, int bytes) => SetOption(socket, SOL_SOCKET, SO_SNDBUF, bytes);
+    public static Result SetSendBufferSize(SocketHandle socket, int bytes) => Call(socket, bytes, static (fd, n) => SocketCalls.SetSendBufferSize(fd, n));
 
     /// <summary>SO_RCVBUF (the kernel doubles it).</summary>
-    public static Result SetReceiveBufferSize(SocketHandle socket, int bytes) => SetOption(socket, SOL_SOCKET, SO_RCVBUF, bytes);
+    public static Result SetReceiveBufferSize(SocketHandle socket, int bytes) => Call(socket, bytes, static (fd, n) => SocketCalls.SetReceiveBufferSize(fd, n));
 
     /// <summary>O_NONBLOCK on or off.</summary>
     public static Result SetNonBlocking(SocketHandle socket, bool nonBlocking)
-        => Call(socket, nonBlocking, static (fd, on) => Sys.SetNonBlocking(fd, on));
+        => Call(socket, nonBlocking, static (fd, on) => SocketCalls.SetNonBlocking(fd, on));
 
-    /// <summary>True when O_NONBLOCK is set.</summary>
-    public static Result<bool> IsNonBlocking(SocketHandle socket) => Query(socket, static fd => Sys.IsNonBlocking(fd));
+    /// <summary>True when O_NONBLOCK is set (<see cref="ErrorKind.NotSupported"/> on Windows, which cannot read it back).</summary>
+    public static Result<bool> IsNonBlocking(SocketHandle socket) => Query(socket, static fd => SocketCalls.IsNonBlocking(fd));
 
-    /// <summary>True when FD_CLOEXEC is set.</summary>
-    public static Result<bool> IsCloseOnExec(SocketHandle socket) => Query(socket, static fd => Sys.IsCloseOnExec(fd));
+    /// <summary>True when FD_CLOEXEC is set (<see cref="ErrorKind.NotSupported"/> on Windows).</summary>
+    public static Result<bool> IsCloseOnExec(SocketHandle socket) => Query(socket, static fd => SocketCalls.IsCloseOnExec(fd));
 
     /// <summary>Closes with a reset rather than a FIN once disposed (SO_LINGER {1, 0}).</summary>
-    public static Result SetAbortiveClose(SocketHandle socket) => Call(socket, 0, static (fd, _) => Sys.SetLingerZero(fd));
+    public static Result SetAbortiveClose(SocketHandle socket) => Call(socket, 0, static (fd, _) => SocketCalls.SetLingerZero(fd));
 
     /// <summary>shutdown(2): the peer reads end of stream once sent data drains; this side can still receive.</summary>
-    public static Result ShutdownWrite(SocketHandle socket) => Call(socket, (int)SHUT_WR, static (fd, how) => Sys.Shutdown(fd, how));
+    public static Result ShutdownWrite(SocketHandle socket) => Call(socket, 0, static (fd, _) => SocketCalls.ShutdownWrite(fd));
 
     /// <summary>shutdown(2) of both directions; wakes a thread blocked on the socket.</summary>
-    public static Result ShutdownBoth(SocketHandle socket) => Call(socket, (int)SHUT_RDWR, static (fd, how) => Sys.Shutdown(fd, how));
+    public static Result ShutdownBoth(SocketHandle socket) => Call(socket, 0, static (fd, _) => SocketCalls.ShutdownBoth(fd));
 
     /// <summary>SO_ERROR: the outcome of a non-blocking connect, or an asynchronous error; clears it.</summary>
     public static OsError GetPendingError(SocketHandle socket)
-    {
-        Result<int> r = Query(socket, static fd => Sys.GetSockOpt(fd, SOL_SOCKET, SO_ERROR));
-        return r.IsSuccess ? Errno.ToError(r.Value) : r.Error;
-    }
-
-    /// <summary>The bound address.</summary>
-    public static Result<NetEndpoint> GetLocalEndpoint(SocketHandle socket) => Query(socket, static fd => Sys.GetSockName(fd));
-
-    /// <summary>The peer's address.</summary>
-    public static Result<NetEndpoint> GetRemoteEndpoint(SocketHandle socket) => Query(socket, static fd => Sys.GetPeerName(fd));
-
-    private static Result SetOption(SocketHandle socket, int level, int name, int value)
     {
         bool added = false;
         socket.DangerousAddRef(ref added);
         try
         {
-            return Sys.SetSockOpt(socket.Descriptor, level, name, value);
+            return SocketCalls.GetPendingError(socket.Descriptor);
         }
         finally
         {
@@ -201,6 +177,12 @@ public static class SocketOps
                 socket.DangerousRelease();
         }
     }
+
+    /// <summary>The bound address.</summary>
+    public static Result<NetEndpoint> GetLocalEndpoint(SocketHandle socket) => Query(socket, static fd => SocketCalls.GetLocalEndpoint(fd));
+
+    /// <summary>The peer's address.</summary>
+    public static Result<NetEndpoint> GetRemoteEndpoint(SocketHandle socket) => Query(socket, static fd => SocketCalls.GetRemoteEndpoint(fd));
 
     private static Result Call<TArg>(SocketHandle socket, TArg arg, Func<int, TArg, Result> call)
     {

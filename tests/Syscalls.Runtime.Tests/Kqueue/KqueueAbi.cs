@@ -42,6 +42,43 @@ internal static class KqueueAbi
             new("tv_sec", 0, 8, "i64", "long"),
             new("tv_nsec", 8, 8, "i64", "long"),
         ]),
+        // The socket layer (Backends/Kqueue/DarwinSockets): BSD sockaddrs lead with a length byte and a one-byte family.
+        new("sockaddr", 16, 1,
+        [
+            new("sa_len", 0, 1, "u8", "byte"),
+            new("sa_family", 1, 1, "u8", "byte"),
+            new("sa_data", 2, 14, "[14]i8", null),
+        ]),
+        new("sockaddr_in", 16, 4,
+        [
+            new("sin_len", 0, 1, "u8", "byte"),
+            new("sin_family", 1, 1, "u8", "byte"),
+            new("sin_port", 2, 2, "u16", "ushort"),
+            new("sin_addr", 4, 4, "struct:in_addr", null),
+            new("sin_zero", 8, 8, "[8]i8", null),
+        ]),
+        new("sockaddr_in6", 28, 4,
+        [
+            new("sin6_len", 0, 1, "u8", "byte"),
+            new("sin6_family", 1, 1, "u8", "byte"),
+            new("sin6_port", 2, 2, "u16", "ushort"),
+            new("sin6_flowinfo", 4, 4, "u32", "uint"),
+            new("sin6_addr", 8, 16, "struct:in6_addr", null),
+            new("sin6_scope_id", 24, 4, "u32", "uint"),
+        ]),
+        new("in_addr", 4, 4,
+        [
+            new("s_addr", 0, 4, "u32", "uint"),
+        ]),
+        new("in6_addr", 16, 4,
+        [
+            new("__u6_addr", 0, 16, "union:in6_addr____u6_addr", null),
+        ]),
+        new("linger", 8, 4,
+        [
+            new("l_onoff", 0, 4, "i32", "int"),
+            new("l_linger", 4, 4, "i32", "int"),
+        ]),
     ];
 
     /// <summary>Constants with their macOS values (same on x64 and arm64).</summary>
@@ -54,6 +91,11 @@ internal static class KqueueAbi
         ["NOTE_TRIGGER"] = 0x01000000,
         // sys/socket.h, fcntl.h
         ["SOL_SOCKET"] = 0xffff, ["SO_NOSIGPIPE"] = 0x1022,
+        ["SO_REUSEADDR"] = 0x4, ["SO_SNDBUF"] = 0x1001, ["SO_RCVBUF"] = 0x1002, ["SO_ERROR"] = 0x1007, ["SO_LINGER"] = 0x80,
+        ["AF_INET"] = 2, ["AF_INET6"] = 30, ["SOCK_STREAM"] = 1, ["SOCK_DGRAM"] = 2,
+        ["SHUT_RD"] = 0, ["SHUT_WR"] = 1, ["SHUT_RDWR"] = 2,
+        // netinet/in.h, netinet/tcp.h
+        ["IPPROTO_TCP"] = 6, ["TCP_NODELAY"] = 1,
         ["F_GETFD"] = 1, ["F_SETFD"] = 2, ["F_GETFL"] = 3, ["F_SETFL"] = 4, ["FD_CLOEXEC"] = 1, ["O_NONBLOCK"] = 4,
         // errno.h (DarwinErrno): BSD numbers, not Linux's
         ["EPERM"] = 1, ["ENOENT"] = 2, ["EINTR"] = 4, ["EBADF"] = 9, ["ENOMEM"] = 12, ["EACCES"] = 13, ["EEXIST"] = 17,
@@ -74,6 +116,17 @@ internal static class KqueueAbi
         ["setsockopt"] = ["int(int,int,int,void*,uint)"],
         ["getsockopt"] = ["int(int,int,int,void*,uint*)"],
         ["close"] = ["int(int)"],
+        // The socket layer (Backends/Kqueue/DarwinSockets).
+        ["socket"] = ["int(int,int,int)"],
+        ["accept"] = ["int(int,Syscalls.Darwin.sockaddr*,uint*)"],
+        ["bind"] = ["int(int,Syscalls.Darwin.sockaddr*,uint)"],
+        ["connect"] = ["int(int,Syscalls.Darwin.sockaddr*,uint)"],
+        ["listen"] = ["int(int,int)"],
+        ["recv"] = ["nint(int,void*,nuint,int)"],
+        ["send"] = ["nint(int,void*,nuint,int)"],
+        ["shutdown"] = ["int(int,int)"],
+        ["getsockname"] = ["int(int,Syscalls.Darwin.sockaddr*,uint*)"],
+        ["getpeername"] = ["int(int,Syscalls.Darwin.sockaddr*,uint*)"],
     };
 
     internal static Record RecordNamed(string name) => Records.Single(r => r.Name == name);
@@ -84,7 +137,7 @@ internal static class KqueueAbi
         var lines = new List<string>
         {
             "#include <sys/types.h>", "#include <sys/event.h>", "#include <sys/time.h>", "#include <sys/socket.h>",
-            "#include <fcntl.h>", "#include <errno.h>", "#include <stddef.h>",
+            "#include <fcntl.h>", "#include <errno.h>", "#include <stddef.h>", "#include <netinet/in.h>", "#include <netinet/tcp.h>",
         };
         foreach (Record r in Records)
         {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Syscalls.Runtime.Backends.Kqueue;
+using Syscalls.Runtime.Tests.Infrastructure;
 using Xunit;
 
 namespace Syscalls.Runtime.Tests.Kqueue;
@@ -21,6 +22,7 @@ public sealed class KqueueAbiTests
     [InlineData("aarch64-macos.13.0")]
     public void KqueueAbi_MacSdkHeaders_StaticAssertsCompile(string zigTarget)
     {
+        Platform.RequireLinux("zig cc and the SDK headers are on the Linux build host");
         string zig = OsxBindings.Zig;
         string dir = Path.Combine(Path.GetTempPath(), $"syscalls-kqueue-{Environment.ProcessId}-{zigTarget}");
         Directory.CreateDirectory(dir);

@@ -147,7 +147,10 @@ public class RingBasicsTests
         ring.Submit();
         Peers.Reset(pair.Client);
         var got = new List<RingCompletion>();
-        Assert.Equal(ErrorKind.ConnectionReset, RingKit.WaitFor(ring, got, RingKit.Tag(1)).Error.Kind);
+        RingCompletion reset = RingKit.WaitFor(ring, got, RingKit.Tag(1));
+        // Wine 8 reports a reset peer to a non-blocking recv as end of stream (Windows says WSAECONNRESET).
+        if (!(Platform.IsWine && reset.IsSuccess && reset.Result == 0))
+            Assert.Equal(ErrorKind.ConnectionReset, reset.Error.Kind);
         // A send to the reset connection fails as an error completion, never as SIGPIPE.
         pool.GetSpan(b).Fill(1);
         RingKit.Enqueue(ring, RingOperation.Send(pair.Server, pool.Slice(b, 0, 1024), RingKit.Tag(2)));
@@ -220,6 +223,7 @@ public class RingBasicsTests
     [MemberData(nameof(RingKit.Backends), MemberType = typeof(RingKit))]
     public void Ring_ReadWrite_FileAtCurrentPositionAndAtOffsets(string backend)
     {
+        Platform.RequireLinux("Read/Write of a file descriptor (read/write are in the Linux bindings only)");
         using IRing ring = RingKit.Create(backend);
         string path = System.IO.Path.GetTempFileName();
         try
@@ -265,6 +269,7 @@ public class RingBasicsTests
     [Fact]
     public void Ring_Probe_ReportsIoUringSetupAndOpcodes()
     {
+        Platform.RequireLinux("io_uring");
         IReadOnlyList<BackendProbe> probes = BackendSelector.Probe();
         BackendProbe setup = probes.Single(p => p.Backend == BackendKind.IoUring && p.Feature == "setup");
         if (!setup.Available)

@@ -23,6 +23,7 @@ public class RingFallbackTests
     [InlineData("recv=EINTR*0", 27, "opcodes: no (NotSupported) missing RECV")]
     public void Ring_IoUringUnavailable_SelectorFallsBackToEmulatedWithNoFailedRequest(string faults, int hiddenOpcode, string reason)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim and io_uring");
         var env = FaultShim.Environment(faults, out string report, hiddenOpcode);
         env[ChildMarker] = "1";
         env["SYSCALLS_LOG"] = "1";
@@ -37,6 +38,7 @@ public class RingFallbackTests
     [Fact]
     public void Ring_IoUringEnterInterrupted_RetriesAndEchoesIntact()
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim and io_uring");
         // Every third io_uring_enter fails with EINTR before reaching the kernel: submissions are retried, waits
         // return what is there, and no request fails.
         if (!BackendSelector.Probe().Where(p => p.Backend == BackendKind.IoUring).All(p => p.Available))
@@ -58,11 +60,15 @@ public class RingFallbackTests
         Console.Error.WriteLine($"ring used: {ring.Name}");
         if (Environment.GetEnvironmentVariable(ChildMarker) is null && BackendSelector.ForcedRingBackend == BackendKind.Auto)
         {
-            bool uring = BackendSelector.Probe().Where(p => p.Backend == BackendKind.IoUring).All(p => p.Available);
-            Assert.Equal(uring ? "io_uring" : "emulated(epoll)", ring.Name);
+            BackendKind preferred = OperatingSystem.IsWindows() ? BackendKind.Iocp : BackendKind.IoUring;
+            bool kernel = BackendSelector.Probe().Where(p => p.Backend == preferred).All(p => p.Available);
+            string expected = OperatingSystem.IsWindows() ? (kernel ? "iocp" : "emulated(wsapoll)") : kernel ? "io_uring" : "emulated(epoll)";
+            Assert.Equal(expected, ring.Name);
         }
 
-        using var loop = new RingEchoLoop(ring, multishot: true, bufferSize: 1024, bufferCount: 32);
+        // IOCP has no multishot operations: its loop re-arms one accept and one receive per completion.
+        bool multishot = (ring.Features & RingFeatures.MultishotRecv) != 0;
+        using var loop = new RingEchoLoop(ring, multishot, bufferSize: 1024, bufferCount: 32);
         Parallel.For(0, 8, c =>
         {
             using Socket s = Peers.Connect(loop.EndPoint);

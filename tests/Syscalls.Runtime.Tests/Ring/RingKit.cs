@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Net;
 using Syscalls.Runtime.Sockets;
+using Syscalls.Runtime.Tests.Infrastructure;
 using Xunit;
 
 namespace Syscalls.Runtime.Tests.Ring;
@@ -33,6 +34,7 @@ public static class RingKit
         var options = new RingOptions { Entries = entries, RequiredFeatures = required };
         if (kind == BackendKind.IoUring)
         {
+            Platform.RequireLinux("io_uring");
             foreach (BackendProbe p in BackendSelector.Probe())
             {
                 if (p.Backend == BackendKind.IoUring && !p.Available)

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.Versioning;
 using Syscalls.Runtime.Backends.Emulated;
 
 namespace Syscalls.Runtime
@@ -9,7 +8,7 @@ namespace Syscalls.Runtime
     {
         static partial void GetEmulatedProvider(ref IRingProvider? provider)
         {
-            if (OperatingSystem.IsLinux())
+            if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
                 provider = EmulatedProvider.Instance;
         }
     }
@@ -17,9 +16,9 @@ namespace Syscalls.Runtime
 
 namespace Syscalls.Runtime.Backends.Emulated
 {
-    /// <summary>The emulated ring as the selector sees it: available wherever a poller is (epoll, else poll; SYSCALLS_BACKEND=poll
-    /// picks poll), with every feature of the contract.</summary>
-    [SupportedOSPlatform("linux")]
+    /// <summary>The emulated ring as the selector sees it: available wherever a poller is (the selector's default poller:
+    /// epoll, else poll, SYSCALLS_BACKEND=poll picking poll; WSAPoll on Windows; kqueue on macOS), with every feature of
+    /// the contract.</summary>
     internal sealed class EmulatedProvider : IRingProvider
     {
         internal static readonly EmulatedProvider Instance = new();

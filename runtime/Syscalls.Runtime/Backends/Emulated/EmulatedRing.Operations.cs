@@ -1,12 +1,18 @@
 using System;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.IoUring;
 using Syscalls.Runtime.Backends.Linux;
 using static Syscalls.Linux.LibC;
 
+// CA1416: the Linux errno constants are compile-time numbers; using them off Linux reads no native state. The
+// emulated ring reports io_uring's (Linux) error numbers on every OS, and they are classified here.
+#pragma warning disable CA1416
+
 namespace Syscalls.Runtime.Backends.Emulated;
 
 /// <summary>What each opcode does when submitted and when its descriptor becomes ready: the non-blocking call, and the
-/// io_uring result it stands for.</summary>
+/// io_uring result it stands for. Socket calls go through the OS-neutral <see cref="SocketCalls"/>; the errors the
+/// emulation makes up itself (ECANCELED, ENOENT, ENOBUFS, ETIME) are io_uring's, Linux numbers on every OS.</summary>
 internal sealed partial class EmulatedRing
 {
     private const int AcceptBurst = 64;
@@ -61,7 +67,7 @@ internal sealed partial class EmulatedRing
         }
 
         // The handle was marked invalid at enqueue and our reference kept the descriptor open until here.
-        Result closed = Sys.Close(fd);
+        Result closed = SocketCalls.Close(fd);
         Finish(index, 0, closed.Error);
     }
 
@@ -76,7 +82,7 @@ internal sealed partial class EmulatedRing
             case RingOpcode.Accept:
                 while (true)
                 {
-                    Result<int> a = Sys.Accept(fd);
+                    Result<int> a = SocketCalls.Accept(fd, blocking: false);
                     if (a.TryGetValue(out int client))
                         return Done(index, client);
                     if (a.Error.Kind == ErrorKind.ConnectionAborted)
@@ -87,7 +93,7 @@ internal sealed partial class EmulatedRing
             case RingOpcode.AcceptMultishot:
                 for (int i = 0; i < AcceptBurst; i++)
                 {
-                    Result<int> a = Sys.Accept(fd);
+                    Result<int> a = SocketCalls.Accept(fd, blocking: false);
                     if (a.TryGetValue(out int client))
                     {
                         PostMore(index, client, -1);
@@ -107,7 +113,7 @@ internal sealed partial class EmulatedRing
             case RingOpcode.Connect:
                 if (!e.Connecting)
                 {
-                    Result c = Sys.Connect(fd, e.Endpoint);
+                    Result c = SocketCalls.Connect(fd, e.Endpoint);
                     if (c.IsSuccess)
                         return Done(index, 0);
                     if (c.Error.Kind != ErrorKind.InProgress)
@@ -116,16 +122,15 @@ internal sealed partial class EmulatedRing
                     return Wait(index, write: true);
                 }
 
-                Result<int> so = Sys.GetSockOpt(fd, SOL_SOCKET, SO_ERROR);
-                if (!so.IsSuccess)
-                    return Fail(index, so.Error);
-                return so.Value == 0 ? Done(index, 0) : Fail(index, Errno.ToError(so.Value));
+                OsError so = SocketCalls.GetPendingError(fd);
+                return so.IsNone ? Done(index, 0) : Fail(index, so);
 
             case RingOpcode.Recv:
             case RingOpcode.Read:
             {
                 Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
-                Result<int> r = op.Opcode == RingOpcode.Recv ? Sys.Recv(fd, span) : Sys.Read(fd, span);
+                Result<int> r = op.Opcode == RingOpcode.Recv ? SocketCalls.Recv(fd, span)
+                    : OperatingSystem.IsLinux() ? Sys.Read(fd, span) : OsError.FromKind(ErrorKind.NotSupported);
                 return Transferred(index, r, write: false);
             }
 
@@ -133,7 +138,8 @@ internal sealed partial class EmulatedRing
             case RingOpcode.Write:
             {
                 Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
-                Result<int> r = op.Opcode == RingOpcode.Send ? Sys.Send(fd, span) : Sys.Write(fd, span);
+                Result<int> r = op.Opcode == RingOpcode.Send ? SocketCalls.Send(fd, span)
+                    : OperatingSystem.IsLinux() ? Sys.Write(fd, span) : OsError.FromKind(ErrorKind.NotSupported);
                 return Transferred(index, r, write: true);
             }
 
@@ -154,7 +160,7 @@ internal sealed partial class EmulatedRing
         if (g.Count == 0)
             return Fail(index, Errno.ToError(ENOBUFS));
         int bufferId = g.Free[--g.Count];
-        Result<int> r = Sys.Recv(op.Fd, g.Pool.GetSpan(bufferId));
+        Result<int> r = SocketCalls.Recv(op.Fd, g.Pool.GetSpan(bufferId));
         if (r.TryGetValue(out int n) && n > 0)
         {
             g.Pool.MarkProvided(bufferId, false);   // lent to the caller until ReturnBuffer

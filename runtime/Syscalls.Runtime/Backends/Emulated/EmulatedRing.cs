@@ -1,9 +1,12 @@
 using System;
 using System.Runtime.InteropServices;
-using System.Runtime.Versioning;
 using Syscalls.Runtime.Backends.IoUring;
 using Syscalls.Runtime.Backends.Linux;
 using static Syscalls.Linux.LibC;
+
+// CA1416: the Linux errno constants are compile-time numbers; using them off Linux reads no native state. The
+// emulated ring reports io_uring's (Linux) error numbers on every OS, and they are classified here.
+#pragma warning disable CA1416
 
 namespace Syscalls.Runtime.Backends.Emulated;
 
@@ -13,7 +16,6 @@ namespace Syscalls.Runtime.Backends.Emulated;
 /// deadline heap that bounds the poller's wait) and close behave as on io_uring, with the same flags and errors.</summary>
 /// <remarks>Level-triggered registrations, one per descriptor with waiters, interest = what its waiters need; one
 /// transfer per waiter and readiness event keeps descriptors fair. Steady state allocates nothing.</remarks>
-[SupportedOSPlatform("linux")]
 internal sealed partial class EmulatedRing : IRing
 {
     private const byte WaitNone = 0, WaitRead = 1, WaitWrite = 2, WaitTimer = 3, WaitSubmit = 4;
@@ -50,8 +52,10 @@ internal sealed partial class EmulatedRing : IRing
 
     internal static IRing Create(RingOptions options, IPoller poller) => new EmulatedRing(poller, Math.Clamp(options.Entries, 2, 32768));
 
-    /// <summary>pread/pwrite are not in the bindings, so only Read/Write at the current position are emulated.</summary>
-    public bool Supports(RingOpcode opcode) => opcode <= RingOpcode.RecvMultishot;
+    /// <summary>pread/pwrite are not in the bindings, so only Read/Write at the current position are emulated, and only
+    /// on Linux (elsewhere the ring is for sockets: Recv/Send).</summary>
+    public bool Supports(RingOpcode opcode)
+        => opcode <= RingOpcode.RecvMultishot && (OperatingSystem.IsLinux() || opcode is not (RingOpcode.Read or RingOpcode.Write));
 
     public Result Enqueue(in RingOperation operation)
     {

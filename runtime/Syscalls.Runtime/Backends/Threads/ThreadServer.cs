@@ -1,16 +1,15 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.Versioning;
+using System.Net.Sockets;
 using System.Threading;
-using Syscalls.Runtime.Backends.Linux;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Sockets;
-using static Syscalls.Linux.LibC;
 
 namespace Syscalls.Runtime.Backends.Threads;
 
 /// <summary>Thread-per-connection fallback: blocking sockets, one thread with a small stack per connection, the
-/// same <see cref="IServer"/>/<see cref="IConnectionHandler"/> shape as the loop servers. Needs no poller at all.</summary>
-[SupportedOSPlatform("linux")]
+/// same <see cref="IServer"/>/<see cref="IConnectionHandler"/> shape as the loop servers. Needs no poller at all, so it
+/// runs on every OS the socket layer (<see cref="SocketCalls"/>) knows.</summary>
 internal sealed class ThreadServer : IServer, IConnectionTransport
 {
     private const int MaxStackBuffer = 16 * 1024;
@@ -62,9 +61,15 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                     continue;
                 }
 
-                Result<int> accepted = Sys.Accept(_listener.Descriptor, blocking: true);
+                Result<int> accepted = SocketCalls.Accept(_listener.Descriptor, blocking: true);
                 if (accepted.TryGetValue(out int fd))
                 {
+                    if (_stopping)
+                    {
+                        SocketCalls.Close(fd);   // the wake-up connection of Stop (or a client that came too late)
+                        break;
+                    }
+
                     backoff = 50;
                     Assign(spare, fd);
                     spare = null;
@@ -104,8 +109,39 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         if (_stopping)
             return;
         _stopping = true;
-        // shutdown(2) on the listener wakes the thread blocked in accept (it returns EINVAL).
-        SocketOps.ShutdownBoth(_listener);
+        if (OperatingSystem.IsLinux())
+        {
+            // shutdown(2) on the listener wakes the thread blocked in accept (it returns EINVAL).
+            SocketOps.ShutdownBoth(_listener);
+            return;
+        }
+
+        // Elsewhere shutdown of a listener is ENOTCONN and wakes nobody, and closing it under a blocked accept races
+        // with handle reuse: connect to it instead. The connection stays queued, so a Run that has not reached accept
+        // yet finds it too.
+        WakeAccept();
+    }
+
+    private void WakeAccept()
+    {
+        NetEndpoint target = LocalEndpoint;
+        Span<byte> address = stackalloc byte[16];
+        target.CopyAddressTo(address);
+        if (!address.ContainsAnyExcept((byte)0))   // bound to the wildcard address: connect through loopback
+            target = target.Family == AddressFamily.InterNetworkV6 ? NetEndpoint.LoopbackV6(target.Port) : NetEndpoint.Loopback(target.Port);
+        Result<SocketHandle> created = SocketOps.CreateTcp(target.Family, blocking: true);
+        if (!created.TryGetValue(out SocketHandle? s))
+        {
+            _options.Log?.Invoke($"threads: cannot wake accept: {created.Error}");
+            return;
+        }
+
+        using (s)
+        {
+            Result r = SocketOps.Connect(s, target);
+            if (!r.IsSuccess)
+                _options.Log?.Invoke($"threads: cannot wake accept: {r.Error}");
+        }
     }
 
     public void Dispose()
@@ -123,7 +159,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
             return OsError.FromKind(ErrorKind.NotConnected);
         while (!data.IsEmpty)
         {
-            Result<int> sent = Sys.Send(w.Fd, data);
+            Result<int> sent = SocketCalls.Send(w.Fd, data);
             if (!sent.TryGetValue(out int n))
             {
                 if (sent.Error.Kind == ErrorKind.WouldBlock)
@@ -149,7 +185,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         if (w is null)
             return OsError.FromKind(ErrorKind.NotConnected);
         w.WriteShutdown = true;
-        Result r = Sys.Shutdown(w.Fd, (int)SHUT_WR);
+        Result r = SocketCalls.ShutdownWrite(w.Fd);
         if (w.PeerClosed)
             w.CloseRequested = true;
         return r;
@@ -191,7 +227,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
     {
         var handle = new SocketHandle(fd);
         if (_options.NoDelay)
-            Sys.SetSockOpt(fd, (int)IPPROTO_TCP, TCP_NODELAY, 1);
+            SocketCalls.SetNoDelay(fd, true);
         lock (_gate)
         {
             int slot;
@@ -293,14 +329,20 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
             _abort |= abort;
             CloseRequested = true;
             if (!ReferenceEquals(Thread.CurrentThread, _thread) || abort)
-                Sys.Shutdown(Fd, (int)SHUT_RD);   // wake the worker if it blocks in recv
+            {
+                // Wake the worker if it blocks in recv: shutdown makes every later recv return at once, and on
+                // Windows, where shutdown does not end a recv already waiting, CancelIoEx ends that one.
+                SocketCalls.ShutdownRead(Fd);
+                SocketCalls.CancelBlockingCalls(Fd);
+            }
         }
 
         internal void Cancel()
         {
             _canceled = true;
             CloseRequested = true;
-            Sys.Shutdown(Fd, (int)SHUT_RDWR);
+            SocketCalls.ShutdownBoth(Fd);
+            SocketCalls.CancelBlockingCalls(Fd);
         }
 
         internal void Run()
@@ -319,7 +361,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                 handler.OnOpened(connection);
                 while (!CloseRequested)
                 {
-                    Result<int> received = Sys.Recv(Fd, buffer);
+                    Result<int> received = SocketCalls.Recv(Fd, buffer);
                     if (!received.TryGetValue(out int n) && received.Error.Kind == ErrorKind.WouldBlock)
                     {
                         Thread.Sleep(1);
@@ -352,7 +394,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
             finally
             {
                 if (_abort)
-                    Sys.SetLingerZero(Fd);
+                    SocketCalls.SetLingerZero(Fd);
                 _server.Remove(this);
                 _handle.Dispose();
                 handler.OnClosed(connection, _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);

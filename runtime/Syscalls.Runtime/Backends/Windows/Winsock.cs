@@ -163,6 +163,14 @@ internal static unsafe class Winsock
         }
     }
 
+    /// <summary>CancelIoEx on every operation of the socket, including a blocking recv/accept another thread waits in
+    /// (Winsock runs those as overlapped I/O and waits inside ws2_32): it returns WSAEINTR/WSA_OPERATION_ABORTED.</summary>
+    internal static void CancelIo(nuint s)
+    {
+        // reason: a null OVERLAPPED means "all I/O on the handle"; ERROR_NOT_FOUND (nothing pending) is fine
+        Syscalls.Windows.Kernel32.CancelIoEx((nint)s, null);
+    }
+
     internal static Result Shutdown(nuint s, int how)
         => shutdown(s, how) == 0 ? Result.Success : WinError.Last();
 
