@@ -125,7 +125,9 @@ internal sealed partial class EmulatedRing
             case RingOpcode.Read:
             {
                 Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
-                Result<int> r = op.Opcode == RingOpcode.Recv ? Sys.Recv(fd, span) : Sys.Read(fd, span);
+                Result<int> r = op.Opcode == RingOpcode.Recv ? Sys.Recv(fd, span)
+                    : e.FileOffset < 0 ? Sys.Read(fd, span)   // the current position, moved by the read
+                    : Sys.ReadAt(fd, span, e.FileOffset);
                 return Transferred(index, r, write: false);
             }
 
@@ -133,7 +135,9 @@ internal sealed partial class EmulatedRing
             case RingOpcode.Write:
             {
                 Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
-                Result<int> r = op.Opcode == RingOpcode.Send ? Sys.Send(fd, span) : Sys.Write(fd, span);
+                Result<int> r = op.Opcode == RingOpcode.Send ? Sys.Send(fd, span)
+                    : e.FileOffset < 0 ? Sys.Write(fd, span)
+                    : Sys.WriteAt(fd, span, e.FileOffset);
                 return Transferred(index, r, write: true);
             }
 

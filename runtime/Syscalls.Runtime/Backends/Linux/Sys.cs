@@ -11,7 +11,7 @@ namespace Syscalls.Runtime.Backends.Linux;
 /// <see cref="OsError"/>, retries EINTR where retrying is right, and adds the flags that make pitfalls defaults
 /// (CLOEXEC, NONBLOCK, MSG_NOSIGNAL). Callers pass raw descriptors they keep alive (a SafeHandle they hold).</summary>
 [SupportedOSPlatform("linux")]
-internal static unsafe class Sys
+internal static unsafe partial class Sys
 {
     /// <summary>Bytes of a sockaddr_storage; every sockaddr we build or read fits.</summary>
     internal const int SockaddrCapacity = 128;
@@ -230,6 +230,48 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>pread(2) at <paramref name="offset"/> (the file position is neither used nor moved); EINTR retried.
+    /// A descriptor without positions (pipe, socket: ESPIPE) is read as a stream instead, as io_uring's READ does
+    /// with an offset on such a file.</summary>
+    internal static Result<int> ReadAt(int fd, Span<byte> buffer, long offset)
+    {
+        // reason: the span is pinned for the duration of the call only
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Positional.pread(fd, p, (nuint)buffer.Length, offset);
+                if (n >= 0)
+                    return (int)n;
+                OsError e = Errno.Last();
+                if (e.Code == ESPIPE)
+                    return Read(fd, buffer);
+                if (e.Kind != ErrorKind.Interrupted)
+                    return e;
+            }
+        }
+    }
+
+    /// <summary>pwrite(2) at <paramref name="offset"/>; EINTR retried; ESPIPE writes to the stream (see <see cref="ReadAt"/>).</summary>
+    internal static Result<int> WriteAt(int fd, ReadOnlySpan<byte> data, long offset)
+    {
+        // reason: the span is pinned for the duration of the call only
+        fixed (byte* p = data)
+        {
+            while (true)
+            {
+                nint n = Positional.pwrite(fd, p, (nuint)data.Length, offset);
+                if (n >= 0)
+                    return (int)n;
+                OsError e = Errno.Last();
+                if (e.Code == ESPIPE)
+                    return Write(fd, data);
+                if (e.Kind != ErrorKind.Interrupted)
+                    return e;
+            }
+        }
+    }
+
     internal static Result SetNonBlocking(int fd, bool nonBlocking)
     {
         int flags = fcntl(fd, F_GETFL);
@@ -324,5 +366,18 @@ internal static unsafe class Sys
         }
 
         return default;
+    }
+
+    /// <summary>pread/pwrite are not in the generated bindings yet (no family of headers/families lists them). These
+    /// two imports stand in until one does (`func pread pwrite` in a Linux family, then LibC.pread/pwrite replace
+    /// them); the prototypes are <c>ssize_t pread(int, void *, size_t, off_t)</c> and the pwrite twin, identical on
+    /// linux-x64 and linux-arm64 (LP64: off_t is 64-bit, so pread is pread64).</summary>
+    private static partial class Positional
+    {
+        [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "pread", SetLastError = true)]
+        internal static partial nint pread(int fd, void* buf, nuint count, long offset);
+
+        [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "pwrite", SetLastError = true)]
+        internal static partial nint pwrite(int fd, void* buf, nuint count, long offset);
     }
 }
