@@ -129,11 +129,12 @@ internal sealed class PollPoller : IPoller
             n--;
         }
 
-        // Scan from a rotating cursor so that a span smaller than the ready set does not starve the table's tail.
+        // Scan from a rotating cursor so that a span smaller than the ready set does not starve the table's tail. The
+        // index wraps by comparison, not by a division per entry: a wait over 10,000 descriptors scans up to all of them.
         int k = 0, count = _count, users = count - 1;
-        for (int step = 0; step < users && k < events.Length && n > 0; step++)
+        int i = users > 0 ? 1 + (_cursor % users) : 1;
+        for (int step = 0; step < users && k < events.Length && n > 0; step++, i = i + 1 == count ? 1 : i + 1)
         {
-            int i = 1 + ((_cursor + step) % users);
             short re = fds[i].revents;
             if (re == 0)
                 continue;
