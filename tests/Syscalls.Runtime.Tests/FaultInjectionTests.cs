@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
+using System.Reflection;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Syscalls.Runtime.Tests.Infrastructure;
@@ -124,6 +126,78 @@ public class FaultInjectionTests
         var ex = Assert.Throws<InvalidOperationException>(() => ChildServer.Start("epoll", env));
         Assert.Contains("PermissionDenied", ex.Message);   // the child died of it: no report (atexit does not run on abort)
         _ = report;
+    }
+
+    /// <summary>Every errno name the bindings know (all E* macros of errno.h) is one the shim can inject, as the value
+    /// the bindings give it: a name missing from the shim's table fails here instead of injecting nothing.</summary>
+    [Fact]
+    public void Shim_EveryErrnoNameOfTheBindings_MapsToItsValue()
+    {
+        const BindingFlags Statics = BindingFlags.Public | BindingFlags.Static;
+        var errnoName = new Regex("^E[A-Z0-9]+$");
+        var expected = new Dictionary<string, int>();
+        foreach (FieldInfo f in typeof(Syscalls.Linux.LibC).GetFields(Statics))
+        {
+            if (f.IsLiteral && f.FieldType == typeof(int) && errnoName.IsMatch(f.Name))
+                expected[f.Name] = (int)f.GetRawConstantValue()!;
+        }
+
+        foreach (PropertyInfo p in typeof(Syscalls.Linux.LibC).GetProperties(Statics))
+        {
+            if (p.PropertyType == typeof(int) && errnoName.IsMatch(p.Name))
+                expected[p.Name] = (int)p.GetValue(null)!;   // per-architecture values are properties
+        }
+
+        Assert.True(expected.Count > 100, $"only {expected.Count} errno names in the bindings: is the errno family gone?");
+        var (exit, output, error) = FaultShim.Probe(null, ["--names", .. expected.Keys]);
+        Assert.True(exit == 0, $"probe exited {exit}: {error}");
+        var mapped = new Dictionary<string, int>();
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] f = line.Split(' ');
+            mapped[f[0]] = int.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var wrong = expected
+            .Where(e => !mapped.TryGetValue(e.Key, out int v) || v != e.Value)
+            .Select(e => $"{e.Key} (bindings {e.Value}, shim {(mapped.TryGetValue(e.Key, out int v) ? v : "no answer")})")
+            .ToList();
+        Assert.True(wrong.Count == 0, "errno names fault.c does not map: " + string.Join(", ", wrong));
+    }
+
+    [Theory]
+    [InlineData("EINVAL")]
+    [InlineData("EPERM")]
+    [InlineData("ENOSYS")]
+    [InlineData("ENOMEM")]
+    [InlineData("EINTR")]
+    [InlineData("EAGAIN")]
+    [InlineData("EMFILE")]
+    [InlineData("ECONNRESET")]
+    [InlineData("EPIPE")]
+    [InlineData("ECONNREFUSED")]
+    public void Shim_InjectedErrnoName_FailsTheCallWithThatErrno(string name)
+    {
+        int expected = (int)typeof(Syscalls.Linux.LibC).GetField(name)!.GetRawConstantValue()!;
+        var (exit, output, error) = FaultShim.Probe($"socket={name}");
+        Assert.True(exit == 0, $"probe exited {exit}: {error}");
+        Assert.Equal($"-1 {expected}", output.Trim());
+    }
+
+    [Theory]
+    [InlineData("socket=EBOGUS", "unknown errno name")]
+    [InlineData("socket=einval", "unknown errno name")]
+    [InlineData("sockets=EINVAL", "unknown call name")]
+    [InlineData("socket=SHORT", "SHORT applies to")]
+    [InlineData("socket", "expected NAME=ACTION")]
+    [InlineData("recv=EINTR/x", "expected /EVERY")]
+    public void Shim_RuleItCannotHonour_EndsTheProcessSayingWhy(string rules, string why)
+    {
+        var (exit, output, error) = FaultShim.Probe(rules);
+        Assert.Equal(2, exit);
+        Assert.Contains($"rule '{rules}'", error);
+        Assert.Contains(why, error);
+        Assert.Equal("", output);
     }
 
     [Theory]

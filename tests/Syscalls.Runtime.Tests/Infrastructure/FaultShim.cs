@@ -11,7 +11,8 @@ namespace Syscalls.Runtime.Tests.Infrastructure;
 /// child that runs with it.</summary>
 public static class FaultShim
 {
-    private static readonly Lazy<(string? Path, string Error)> s_library = new(Build);
+    private static readonly Lazy<(string? Path, string Error)> s_library = new(() => Build("fault.so", "-shared", "-fPIC"));
+    private static readonly Lazy<(string? Path, string Error)> s_probe = new(() => Build("fault-probe", "-DFAULT_PROBE"));
 
     /// <summary>The built library, or a skip when gcc is missing or the build failed.</summary>
     public static string Library
@@ -23,6 +24,34 @@ public static class FaultShim
                 Assert.Skip("fault-injection shim unavailable: " + error);
             return path!;
         }
+    }
+
+    /// <summary>Runs the shim's probe program (fault.c built with FAULT_PROBE) under <paramref name="rules"/>, through
+    /// the test launcher when there is one; skips when it cannot be built.</summary>
+    public static (int ExitCode, string Output, string Error) Probe(string? rules, params string[] args)
+    {
+        var (path, error) = s_probe.Value;
+        if (path is null)
+            Assert.Skip("fault-injection probe unavailable: " + error);
+        var psi = new ProcessStartInfo
+        {
+            FileName = ChildServer.Launcher ?? path!,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        if (ChildServer.Launcher is not null)
+            psi.ArgumentList.Add(path!);
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment.Remove("LD_PRELOAD");
+        psi.Environment.Remove("SYSCALLS_FAULTS");
+        if (rules is not null)
+            psi.Environment["SYSCALLS_FAULTS"] = rules;
+        using Process p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, stderr.Result);
     }
 
     /// <summary>Environment for a child: LD_PRELOAD, the rules, and a report file (returned).</summary>
@@ -57,27 +86,31 @@ public static class FaultShim
         return result;
     }
 
-    private static (string?, string) Build()
+    private static (string?, string) Build(string name, params string[] flags)
     {
         string source = Path.Combine(AppContext.BaseDirectory, "Native", "fault.c");
         if (!File.Exists(source))
             return (null, $"{source} missing");
         string dir = Path.Combine(Path.GetTempPath(), $"syscalls-fault-{System.Environment.ProcessId}");
         Directory.CreateDirectory(dir);
-        string output = Path.Combine(dir, "fault.so");
+        string output = Path.Combine(dir, name);
         try
         {
             // The shim must match the process it is preloaded into: eng/qemu.sh sets aarch64-linux-gnu-gcc.
             string cc = System.Environment.GetEnvironmentVariable("SYSCALLS_TEST_CC") is { Length: > 0 } c ? c : "gcc";
-            var psi = new ProcessStartInfo(cc, ["-shared", "-fPIC", "-O2", "-o", output, source, "-ldl"])
+            var psi = new ProcessStartInfo(cc)
             {
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
             };
+            foreach (string f in flags)
+                psi.ArgumentList.Add(f);
+            foreach (string a in new[] { "-O2", "-o", output, source, "-ldl" })
+                psi.ArgumentList.Add(a);
             using Process p = Process.Start(psi)!;
             string err = p.StandardError.ReadToEnd();
             p.WaitForExit();
-            return p.ExitCode == 0 ? (output, "") : (null, "gcc failed: " + err);
+            return p.ExitCode == 0 ? (output, "") : (null, cc + " failed: " + err);
         }
         catch (System.ComponentModel.Win32Exception e)
         {

@@ -10,8 +10,10 @@
 //   SYSCALLS_FAULTS="rule,rule,..."   rule = NAME=ACTION[/EVERY][*COUNT][~WINDOW_MS]
 //     NAME    recv send accept4 connect socket epoll_wait poll read write sendto recvfrom
 //             io_uring_setup io_uring_enter io_uring_register (calls made through syscall(2))
-//     ACTION  an errno name (EINTR EAGAIN EMFILE ENFILE EPERM ENOSYS ENOMEM ECONNRESET EPIPE ENOBUFS), or SHORT
-//             (recv/send/read/write: transfer at most 3 bytes; a partial read or write)
+//     ACTION  any errno name of <errno.h> (EINTR EAGAIN EINVAL EMFILE ECONNRESET ...), a positive errno number, or
+//             SHORT (recv/send/read/write only: transfer at most 3 bytes; a partial read or write)
+//   A rule the shim cannot honour (unknown NAME or ACTION, SHORT elsewhere, no '=') ends the process at once with a
+//   message on stderr and exit status 2: a typo must never run as "no fault injected".
 //     EVERY   inject on every EVERY-th call (default 1)   COUNT  at most COUNT injections (default unlimited)
 //     WINDOW  inject only during the first WINDOW ms after the first call of NAME
 //   SYSCALLS_FAULTS_HIDE_OPCODE=N      clear IO_URING_OP_SUPPORTED of opcode N in IORING_REGISTER_PROBE results
@@ -54,13 +56,53 @@ static long now_ms(void) {
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+// Errno names to values, 0 when unknown. The common ones are listed so they work with any libc; glibc 2.32+ adds every
+// other name through strerrorname_np (which knows one name per value, hence the aliases in the table).
 static int errno_of(const char *s) {
     static const struct { const char *n; int v; } t[] = {
-        {"EINTR", EINTR}, {"EAGAIN", EAGAIN}, {"EMFILE", EMFILE}, {"ENFILE", ENFILE}, {"EPERM", EPERM},
-        {"ENOSYS", ENOSYS}, {"ENOMEM", ENOMEM}, {"ECONNRESET", ECONNRESET}, {"EPIPE", EPIPE}, {"ENOBUFS", ENOBUFS},
-        {"EACCES", EACCES}, {"SHORT", ACTION_SHORT} };
+        {"EPERM", EPERM}, {"ENOENT", ENOENT}, {"EINTR", EINTR}, {"EIO", EIO}, {"EBADF", EBADF}, {"EAGAIN", EAGAIN},
+        {"EWOULDBLOCK", EWOULDBLOCK}, {"ENOMEM", ENOMEM}, {"EACCES", EACCES}, {"EFAULT", EFAULT}, {"EBUSY", EBUSY},
+        {"EEXIST", EEXIST}, {"EINVAL", EINVAL}, {"ENFILE", ENFILE}, {"EMFILE", EMFILE}, {"ENOSPC", ENOSPC},
+        {"EPIPE", EPIPE}, {"EDEADLOCK", EDEADLOCK}, {"ENOSYS", ENOSYS}, {"ETIME", ETIME}, {"ENOTSOCK", ENOTSOCK},
+        {"EOPNOTSUPP", EOPNOTSUPP}, {"ENOTSUP", ENOTSUP}, {"EADDRINUSE", EADDRINUSE}, {"EADDRNOTAVAIL", EADDRNOTAVAIL},
+        {"ENETUNREACH", ENETUNREACH}, {"ECONNABORTED", ECONNABORTED}, {"ECONNRESET", ECONNRESET},
+        {"ENOBUFS", ENOBUFS}, {"ENOTCONN", ENOTCONN}, {"ETIMEDOUT", ETIMEDOUT}, {"ECONNREFUSED", ECONNREFUSED},
+        {"EHOSTUNREACH", EHOSTUNREACH}, {"EALREADY", EALREADY}, {"EINPROGRESS", EINPROGRESS},
+        {"ECANCELED", ECANCELED} };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) if (!strcmp(s, t[i].n)) return t[i].v;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+    for (int v = 1; v < 4096; v++) {
+        const char *name = strerrorname_np(v);
+        if (name && !strcmp(s, name)) return v;
+    }
+#endif
     return 0;
+}
+
+// A rule that cannot be honoured: say which and why, then end the process before anything runs with a wrong fault
+// set (_exit: this may run inside the dynamic loader's dlsym, where atexit handlers and stdio buffers are unsafe).
+static void bad_rule(const char *rule, const char *why) {
+    fprintf(stderr, "fault.c: SYSCALLS_FAULTS rule '%s': %s\n", rule, why);
+    fflush(stderr);
+    _exit(2);
+}
+
+// ACTION: an errno name, a positive number, or SHORT (transfers only); anything else ends the process.
+static int action_of(const char *rule, int i, const char *action) {
+    if (!strcmp(action, "SHORT")) {
+        if (i != R_RECV && i != R_SEND && i != R_READ && i != R_WRITE)
+            bad_rule(rule, "SHORT applies to recv, send, read and write only");
+        return ACTION_SHORT;
+    }
+    if (action[0] >= '1' && action[0] <= '9') {
+        char *end;
+        long v = strtol(action, &end, 10);
+        if (*end == 0 && v > 0 && v < 4096) return (int)v;
+        bad_rule(rule, "an errno number must be between 1 and 4095");
+    }
+    int v = errno_of(action);
+    if (v == 0) bad_rule(rule, "unknown errno name (expected e.g. EINVAL, EAGAIN, ECONNRESET, a number, or SHORT)");
+    return v;
 }
 
 static void report(void) {
@@ -80,28 +122,37 @@ static void configure(void) {
     if (hide) hide_opcode = atoi(hide);
     if (spec) {
         char buf[1024];
+        if (strlen(spec) >= sizeof buf) bad_rule(spec, "the rule list is longer than 1023 characters");
         snprintf(buf, sizeof buf, "%s", spec);
         for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            char rule[128];
+            snprintf(rule, sizeof rule, "%s", tok);   // as written, for messages
             char *eq = strchr(tok, '=');
-            if (!eq) continue;
+            if (!eq) bad_rule(rule, "expected NAME=ACTION");
             *eq = 0;
-            for (int i = 0; i < R_COUNT; i++) {
-                if (strcmp(tok, names[i])) continue;
-                rule_t *r = &rules[i];
-                char action[32] = {0};
-                size_t n = strcspn(eq + 1, "/*~");
-                memcpy(action, eq + 1, n < sizeof action - 1 ? n : sizeof action - 1);
-                r->action = errno_of(action);
-                r->every = 1; r->max_count = -1; r->window_ms = -1; r->first_ms = -1;
-                for (char *p = eq + 1 + n; *p; ) {
-                    char c = *p++;
-                    long v = strtol(p, &p, 10);
-                    if (c == '/') r->every = v > 0 ? (int)v : 1;
-                    else if (c == '*') r->max_count = v;
-                    else if (c == '~') r->window_ms = v;
-                }
-                r->active = r->action != 0;
+            int i = 0;
+            while (i < R_COUNT && strcmp(tok, names[i])) i++;
+            if (i == R_COUNT)
+                bad_rule(rule, "unknown call name (recv send accept4 connect socket epoll_wait poll read write sendto "
+                               "recvfrom io_uring_setup io_uring_enter io_uring_register)");
+            rule_t *r = &rules[i];
+            char action[32] = {0};
+            size_t n = strcspn(eq + 1, "/*~");
+            if (n >= sizeof action) bad_rule(rule, "ACTION too long");
+            memcpy(action, eq + 1, n);
+            r->action = action_of(rule, i, action);
+            r->every = 1; r->max_count = -1; r->window_ms = -1; r->first_ms = -1;
+            for (char *p = eq + 1 + n; *p; ) {
+                char c = *p++;
+                char *end;
+                long v = strtol(p, &end, 10);
+                if (end == p || (c != '/' && c != '*' && c != '~')) bad_rule(rule, "expected /EVERY, *COUNT or ~WINDOW_MS");
+                p = end;
+                if (c == '/') r->every = v > 0 ? (int)v : 1;
+                else if (c == '*') r->max_count = v;
+                else r->window_ms = v;
             }
+            r->active = 1;
         }
     }
     atexit(report);
@@ -242,3 +293,24 @@ void *dlsym(void *handle, const char *name) {
     }
     return real_dlsym(handle, name);
 }
+
+#ifdef FAULT_PROBE
+// The shim as its own test program (FaultShim.Probe): an executable's dlsym interposes like a preloaded one, so this
+// runs the same parsing and wrappers as LD_PRELOAD does.
+//   fault-probe                 calls socket() through dlsym(libc) under SYSCALLS_FAULTS; prints "RESULT ERRNO"
+//   fault-probe --names N...    prints "NAME VALUE" per name as errno_of maps it (0: unknown)
+#include <sys/socket.h>
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--names")) {
+        for (int i = 2; i < argc; i++) printf("%s %d\n", argv[i], errno_of(argv[i]));
+        return 0;
+    }
+    void *libc = dlopen("libc.so.6", RTLD_NOW);
+    if (!libc) { fprintf(stderr, "dlopen: %s\n", dlerror()); return 3; }
+    int (*sock)(int, int, int) = (int (*)(int, int, int))dlsym(libc, "socket");
+    errno = 0;
+    int fd = sock(AF_INET, SOCK_STREAM, 0);
+    printf("%d %d\n", fd, fd < 0 ? errno : 0);
+    return 0;
+}
+#endif

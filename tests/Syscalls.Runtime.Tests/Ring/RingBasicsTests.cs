@@ -237,20 +237,12 @@ public class RingBasicsTests
             {
                 RingKit.Enqueue(ring, RingOperation.Write(file, pool.Slice(w, 0, 10), -1, RingKit.Tag(1)));
                 Assert.Equal(10, RingKit.WaitFor(ring, got, RingKit.Tag(1)).Result);
-                if (ring.Name == "io_uring")
-                {
-                    // Explicit offsets (pwrite/pread semantics): overwrite "ring" with "file", read from offset 6.
-                    "file"u8.CopyTo(pool.GetSpan(w));
-                    RingKit.Enqueue(ring, RingOperation.Write(file, pool.Slice(w, 0, 4), 6, RingKit.Tag(2)));
-                    Assert.Equal(4, RingKit.WaitFor(ring, got, RingKit.Tag(2)).Result);
-                    RingKit.Enqueue(ring, RingOperation.Read(file, pool.Slice(r, 0, 100), 6, RingKit.Tag(3)));
-                    Assert.Equal("file"u8.ToArray(), pool.GetSpan(r)[..RingKit.WaitFor(ring, got, RingKit.Tag(3)).Result].ToArray());
-                }
-                else
-                {
-                    // The emulation has no pread/pwrite in the bindings: explicit offsets are refused, not ignored.
-                    Assert.Equal(ErrorKind.NotSupported, ring.Enqueue(RingOperation.Read(file, pool.Slice(r, 0, 100), 6, RingKit.Tag(3))).Error.Kind);
-                }
+                // Explicit offsets (pwrite/pread semantics): overwrite "ring" with "file", read from offset 6.
+                "file"u8.CopyTo(pool.GetSpan(w));
+                RingKit.Enqueue(ring, RingOperation.Write(file, pool.Slice(w, 0, 4), 6, RingKit.Tag(2)));
+                Assert.Equal(4, RingKit.WaitFor(ring, got, RingKit.Tag(2)).Result);
+                RingKit.Enqueue(ring, RingOperation.Read(file, pool.Slice(r, 0, 100), 6, RingKit.Tag(3)));
+                Assert.Equal("file"u8.ToArray(), pool.GetSpan(r)[..RingKit.WaitFor(ring, got, RingKit.Tag(3)).Result].ToArray());
             }
 
             using (var file = System.IO.File.OpenHandle(path, System.IO.FileMode.Open, System.IO.FileAccess.Read))

@@ -1,18 +1,23 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Net;
 using System.Net.Sockets;
 using Syscalls.Runtime.Sockets;
 using Syscalls.Runtime.Tests.Infrastructure;
 using Xunit;
+using static Syscalls.Linux.LibC;
 
 namespace Syscalls.Runtime.Tests.Ring;
 
-/// <summary>Close with an operation in flight, then the descriptor number reused by the next connection. Runs alone:
-/// a parallel test opening descriptors would take the freed number first.</summary>
-[Collection(nameof(RingDescriptorReuseTests))]
-[CollectionDefinition(nameof(RingDescriptorReuseTests), DisableParallelization = true)]
+/// <summary>Close with an operation in flight, then the descriptor number reused by another socket.</summary>
+/// <remarks>The reuse is made deliberate rather than hoped for: the new connection is duplicated onto the freed number
+/// with F_DUPFD (lowest free number at or above the one asked for, i.e. exactly it while it is free). Other threads of
+/// the process (parallel tests, finalizers closing leaked handles) can still take the number in the moment between
+/// the close and the dup; that attempt is discarded and the scenario runs again, never skipped.</remarks>
 public class RingDescriptorReuseTests
 {
+    private const int Attempts = 50;
+
     [Theory]
     [MemberData(nameof(RingKit.Backends), MemberType = typeof(RingKit))]
     public void Ring_CloseWithRecvInFlight_LateCompletionRecognisedByGenerationAfterDescriptorReuse(string backend)
@@ -22,36 +27,73 @@ public class RingDescriptorReuseTests
         using (listener)
         {
             var pool = new RingBufferPool(256, 2);
-            var got = new List<RingCompletion>();
-            using Socket client1 = Peers.Connect(ep);
-            using Socket client2 = Peers.Connect(ep);   // queued now, so its own descriptor is not the freed one
-            RingKit.Enqueue(ring, RingOperation.Accept(listener, RingKit.Tag(0, 1, 1)));
-            var first = new SocketHandle(RingKit.WaitFor(ring, got, RingKit.Tag(0, 1, 1)).Result);
-            int fd = first.Descriptor;
-            // Slot 7, generation 1: a receive that will never see data, then a close with it still in flight.
-            UserData oldUse = UserData.Create(7, 1, 2);
-            Assert.True(pool.TryRent(out int b1));
-            RingKit.Enqueue(ring, RingOperation.Recv(first, pool.Slice(b1, 0, 256), oldUse));
-            ring.Submit();
-            RingKit.Enqueue(ring, RingOperation.Close(first, UserData.Create(7, 1, 3)));
-            Assert.True(first.IsClosed, "the ring took the descriptor from its handle");
-            // The number is free once the close completes (io_uring may run it as deferred task work).
-            Assert.True(RingKit.WaitFor(ring, got, UserData.Create(7, 1, 3)).IsSuccess);
-            // The same slot, next generation, on a new connection that gets the freed descriptor number.
-            RingKit.Enqueue(ring, RingOperation.Accept(listener, RingKit.Tag(0, 1, 2)));
-            RingKit.Drive(ring, got, () => got.Exists(c => c.UserData == RingKit.Tag(0, 1, 2)) && got.Exists(c => c.UserData == oldUse));
-            using var second = new SocketHandle(got.Single(c => c.UserData == RingKit.Tag(0, 1, 2)).Result);
-            Assert.Equal(fd, second.Descriptor);   // the number was reused
-            UserData newUse = oldUse.NextGeneration();
-            Assert.True(pool.TryRent(out int b2));
-            RingKit.Enqueue(ring, RingOperation.Recv(second, pool.Slice(b2, 0, 256), newUse));
-            client2.Send(new byte[] { 42 });
-            RingKit.WaitFor(ring, got, newUse);
-            RingCompletion late = got.Single(c => c.UserData.Slot == 7 && c.UserData.Tag == 2 && c.UserData.Generation == 1);
-            Assert.Equal(ErrorKind.Canceled, late.Error.Kind);
-            Assert.False(late.UserData.IsSameUse(newUse), "a completion of the old use must not pass for the new one");
-            Assert.Equal(1, got.Single(c => c.UserData == newUse).Result);
-            Assert.False(pool.IsInFlight(b1));
+            for (uint attempt = 1; attempt <= Attempts; attempt++)
+            {
+                if (TryOnce(ring, listener, ep, pool, attempt))
+                    return;
+            }
+
+            Assert.Fail($"the freed descriptor number was taken by another thread in all {Attempts} attempts");
         }
+    }
+
+    /// <summary>One run of the scenario; false when the number could not be reused (nothing asserted then).</summary>
+    private static bool TryOnce(IRing ring, SocketHandle listener, IPEndPoint ep, RingBufferPool pool, uint attempt)
+    {
+        var got = new List<RingCompletion>();
+        using Socket client1 = Peers.Connect(ep);
+        using Socket client2 = Peers.Connect(ep);
+        // Accept tags carry the attempt as their generation, so completions of one attempt never match another's.
+        UserData accept1 = RingKit.Tag(0, 1, attempt), accept2 = RingKit.Tag(0, 2, attempt);
+        RingKit.Enqueue(ring, RingOperation.Accept(listener, accept1));
+        var first = new SocketHandle(RingKit.WaitFor(ring, got, accept1).Result);
+        int fd = first.Descriptor;
+        RingKit.Enqueue(ring, RingOperation.Accept(listener, accept2));
+        using var other = new SocketHandle(RingKit.WaitFor(ring, got, accept2).Result);
+
+        // Slot 7: a receive that will never see data (client1 stays silent), then a close with it still in flight.
+        UserData oldUse = UserData.Create(7, 2 * attempt - 1, 2);
+        Assert.True(pool.TryRent(out int b1));
+        pool.GetSpan(b1).Clear();
+        RingKit.Enqueue(ring, RingOperation.Recv(first, pool.Slice(b1, 0, 256), oldUse));
+        ring.Submit();
+        UserData closeUse = oldUse.WithTag(3);
+        RingKit.Enqueue(ring, RingOperation.Close(first, closeUse));
+        Assert.True(first.IsClosed, "the ring took the descriptor from its handle");
+        // The number is free once the close completes (io_uring may run it as deferred task work); the receive's own
+        // final completion may still be on its way.
+        Assert.True(RingKit.WaitFor(ring, got, closeUse).IsSuccess);
+
+        // The second connection takes over the freed number: same slot, next generation, same descriptor number.
+        int dup = fcntl(other.Descriptor, F_DUPFD_CLOEXEC, fd);
+        Assert.True(dup >= 0, $"fcntl(F_DUPFD_CLOEXEC) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        using var second = new SocketHandle(dup);
+        if (dup != fd)
+        {
+            RingKit.Drive(ring, got, () => got.Exists(c => c.UserData == oldUse));
+            pool.Return(b1);
+            return false;
+        }
+
+        UserData newUse = oldUse.NextGeneration();
+        Assert.True(pool.TryRent(out int b2));
+        RingKit.Enqueue(ring, RingOperation.Recv(second, pool.Slice(b2, 0, 256), newUse));
+        client2.Send(new byte[] { 42 });
+        RingKit.Drive(ring, got, () => got.Exists(c => c.UserData == newUse) && got.Exists(c => c.UserData == oldUse));
+
+        RingCompletion late = got.Single(c => c.UserData == oldUse);
+        Assert.Equal(ErrorKind.Canceled, late.Error.Kind);
+        Assert.Equal(0, late.Result);
+        Assert.False(late.UserData.IsSameUse(newUse), "a completion of the old use must not pass for the new one");
+        RingCompletion current = got.Single(c => c.UserData == newUse);
+        Assert.True(current.IsSuccess, current.ToString());
+        Assert.Equal(1, current.Result);
+        Assert.Equal(42, pool.GetSpan(b2)[0]);
+        Assert.Equal(0, pool.GetSpan(b1)[0]);   // the new owner's byte never went to the old operation's buffer
+        Assert.False(pool.IsInFlight(b1));
+        Assert.False(pool.IsInFlight(b2));
+        pool.Return(b1);
+        pool.Return(b2);
+        return true;
     }
 }

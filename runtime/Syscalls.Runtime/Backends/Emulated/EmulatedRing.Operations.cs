@@ -130,7 +130,9 @@ internal sealed partial class EmulatedRing
             {
                 Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
                 Result<int> r = op.Opcode == RingOpcode.Recv ? SocketCalls.Recv(fd, span)
-                    : OperatingSystem.IsLinux() ? Sys.Read(fd, span) : OsError.FromKind(ErrorKind.NotSupported);
+                    : !OperatingSystem.IsLinux() ? OsError.FromKind(ErrorKind.NotSupported)
+                    : e.FileOffset < 0 ? Sys.Read(fd, span)   // the current position, moved by the read
+                    : Sys.ReadAt(fd, span, e.FileOffset);
                 return Transferred(index, r, write: false);
             }
 
@@ -139,7 +141,9 @@ internal sealed partial class EmulatedRing
             {
                 Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
                 Result<int> r = op.Opcode == RingOpcode.Send ? SocketCalls.Send(fd, span)
-                    : OperatingSystem.IsLinux() ? Sys.Write(fd, span) : OsError.FromKind(ErrorKind.NotSupported);
+                    : !OperatingSystem.IsLinux() ? OsError.FromKind(ErrorKind.NotSupported)
+                    : e.FileOffset < 0 ? Sys.Write(fd, span)
+                    : Sys.WriteAt(fd, span, e.FileOffset);
                 return Transferred(index, r, write: true);
             }
 

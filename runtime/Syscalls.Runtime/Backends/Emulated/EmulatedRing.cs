@@ -52,15 +52,15 @@ internal sealed partial class EmulatedRing : IRing
 
     internal static IRing Create(RingOptions options, IPoller poller) => new EmulatedRing(poller, Math.Clamp(options.Entries, 2, 32768));
 
-    /// <summary>pread/pwrite are not in the bindings, so only Read/Write at the current position are emulated, and only
-    /// on Linux (elsewhere the ring is for sockets: Recv/Send).</summary>
+    /// <summary>Read and Write (pread/pwrite at an offset, or the current position) are emulated on Linux only;
+    /// elsewhere the ring is for sockets: Recv/Send.</summary>
     public bool Supports(RingOpcode opcode)
         => opcode <= RingOpcode.RecvMultishot && (OperatingSystem.IsLinux() || opcode is not (RingOpcode.Read or RingOpcode.Write));
 
     public Result Enqueue(in RingOperation operation)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!Supports(operation.Opcode) || (operation.Opcode is RingOpcode.Read or RingOpcode.Write && operation.Offset >= 0))
+        if (!Supports(operation.Opcode))
             return OsError.FromKind(ErrorKind.NotSupported);
         if (_submissionCount == _entries)
             return OsError.FromKind(ErrorKind.WouldBlock);
@@ -77,6 +77,7 @@ internal sealed partial class EmulatedRing : IRing
         e.Wait = WaitSubmit;
         e.Offset = operation.Buffer.Offset;
         e.Length = operation.Buffer.Length;
+        e.FileOffset = operation.Offset;
         e.Endpoint = operation.Endpoint;
         e.Delay = operation.Timeout;
         e.Target = operation.Target;
@@ -385,6 +386,7 @@ internal sealed partial class EmulatedRing : IRing
         public bool Connecting;       // connect started, waiting for writability
         public int Offset;
         public int Length;
+        public long FileOffset;       // Read/Write: pread/pwrite there; negative: the current position, as io_uring's -1
         public long Deadline;
         public TimeSpan Delay;
         public NetEndpoint Endpoint;

@@ -11,7 +11,7 @@ namespace Syscalls.Runtime.Backends.Epoll;
 
 /// <summary>epoll(7) poller: level, edge (EPOLLET) and oneshot (EPOLLONESHOT); an eventfd is the waker.</summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class EpollPoller : IPoller
+internal sealed class EpollPoller : IPoller
 {
     /// <summary>Token of the waker's registration; user tokens may not use it.</summary>
     internal const ulong WakeToken = ulong.MaxValue;
@@ -19,7 +19,7 @@ internal sealed unsafe class EpollPoller : IPoller
     private readonly int _ep;
     private readonly int _wakeFd;
     private readonly Registrations _registrations = new();
-    private epoll_event* _native;
+    private unsafe epoll_event* _native;   // the kernel writes ready events here; Grow/Dispose own it
     private int _nativeCapacity;
     private int _wakePending;
     private int _disposed;
@@ -89,8 +89,13 @@ internal sealed unsafe class EpollPoller : IPoller
         Result<int> found = _registrations.Find(handle);
         if (!found.TryGetValue(out int fd))
             return found.Error;
-        // reason: EPOLL_CTL_DEL ignores the event argument since 2.6.9, null is allowed
-        Result r = epoll_ctl(_ep, EPOLL_CTL_DEL, fd, null) == 0 ? Result.Success : Errno.Last();
+        Result r;
+        // reason: EPOLL_CTL_DEL ignores the event argument since 2.6.9, so null is never dereferenced
+        unsafe
+        {
+            r = epoll_ctl(_ep, EPOLL_CTL_DEL, fd, null) == 0 ? Result.Success : Errno.Last();
+        }
+
         _registrations.Remove(fd);
         return r;
     }
@@ -102,18 +107,25 @@ internal sealed unsafe class EpollPoller : IPoller
             return 0;
         if (events.Length > _nativeCapacity)
             Grow(events.Length);
-        int n = epoll_wait(_ep, _native, events.Length, timeoutMilliseconds);
-        if (n < 0)
+        ReadOnlySpan<epoll_event> ready;
+        // reason: _native has >= events.Length entries (grown above), waiting thread only; the span dies with this call
+        unsafe
         {
-            OsError e = Errno.Last();
-            return e.Kind == ErrorKind.Interrupted ? 0 : e;
+            int n = epoll_wait(_ep, _native, events.Length, timeoutMilliseconds);
+            if (n < 0)
+            {
+                OsError e = Errno.Last();
+                return e.Kind == ErrorKind.Interrupted ? 0 : e;
+            }
+
+            ready = new ReadOnlySpan<epoll_event>(_native, n);
         }
 
         int k = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < ready.Length; i++)
         {
             // epoll_event is packed on x86-64 (12 bytes) and natural on arm64 (16): the bindings carry the layout.
-            ref epoll_event ev = ref _native[i];
+            ref readonly epoll_event ev = ref ready[i];
             ulong token = ev.data.u64;
             if (token == WakeToken)
             {
@@ -141,15 +153,23 @@ internal sealed unsafe class EpollPoller : IPoller
         _registrations.ReleaseAll();
         Sys.Close(_wakeFd);
         Sys.Close(_ep);
-        if (_native != null)
-            NativeMemory.Free(_native);
-        _native = null;
+        // reason: _disposed is set, so no Wait can be using the buffer any more; freed once, then forgotten
+        unsafe
+        {
+            if (_native != null)
+                NativeMemory.Free(_native);
+            _native = null;
+        }
     }
 
     private void Grow(int capacity)
     {
         // reason: the buffer is owned by this poller, freed in Dispose, and only touched by the waiting thread
-        _native = (epoll_event*)NativeMemory.Realloc(_native, (nuint)(capacity * sizeof(epoll_event)));
+        unsafe
+        {
+            _native = (epoll_event*)NativeMemory.Realloc(_native, (nuint)(capacity * sizeof(epoll_event)));
+        }
+
         _nativeCapacity = capacity;
     }
 
@@ -159,7 +179,10 @@ internal sealed unsafe class EpollPoller : IPoller
         ev.events = events;
         ev.data.u64 = token;
         // reason: &ev is a stack local that outlives the call; the kernel copies it
-        return epoll_ctl(ep, op, fd, &ev) == 0 ? Result.Success : Errno.Last();
+        unsafe
+        {
+            return epoll_ctl(ep, op, fd, &ev) == 0 ? Result.Success : Errno.Last();
+        }
     }
 
     private static uint Events(Interest interest, TriggerMode mode)

@@ -13,16 +13,17 @@ namespace Syscalls.Runtime.Backends.IoUring;
 /// <summary>A provided-buffer ring (IORING_REGISTER_PBUF_RING) over one <see cref="RingBufferPool"/>: the kernel takes
 /// buffers from its head for multishot receives, returned buffers go in at the tail.</summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class IoUringBufferRing : IDisposable
+internal sealed class IoUringBufferRing : IDisposable
 {
     private readonly int _ringFd;
-    private readonly io_uring_buf* _ring;
+    private readonly unsafe io_uring_buf* _ring;   // mmap'd here, shared with the kernel until Dispose unregisters it
     private readonly nuint _ringBytes;
     private readonly uint _mask;
-    private readonly byte* _slab;
+    private readonly unsafe byte* _slab;           // the pool's pinned slab
     private ushort _tail;
 
-    private IoUringBufferRing(int ringFd, ushort groupId, RingBufferPool pool, io_uring_buf* ring, nuint bytes, uint entries)
+    // reason: ring is Register's live mapping; the slab is a pinned (POH) array kept alive by Pool, so its address is fixed
+    private unsafe IoUringBufferRing(int ringFd, ushort groupId, RingBufferPool pool, io_uring_buf* ring, nuint bytes, uint entries)
     {
         _ringFd = ringFd;
         GroupId = groupId;
@@ -30,7 +31,6 @@ internal sealed unsafe class IoUringBufferRing : IDisposable
         _ring = ring;
         _ringBytes = bytes;
         _mask = entries - 1;
-        // reason: the slab is a pinned (POH) array kept alive by Pool for this object's lifetime, so its address is fixed
         _slab = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pool.Slab));
     }
 
@@ -40,7 +40,8 @@ internal sealed unsafe class IoUringBufferRing : IDisposable
 
     /// <summary>Maps and registers a ring of <c>BufferCount</c> rounded up to a power of two (at most 32768), then
     /// provides every free buffer of the pool.</summary>
-    internal static Result<IoUringBufferRing> Register(int ringFd, ushort groupId, RingBufferPool pool)
+    // reason: the ring is mapped here, unmapped here if registration fails, else by Dispose after unregistering
+    internal static unsafe Result<IoUringBufferRing> Register(int ringFd, ushort groupId, RingBufferPool pool)
     {
         if (pool.BufferCount > 32768)
             return OsError.FromKind(ErrorKind.InvalidArgument);   // the kernel's limit on ring entries
@@ -86,23 +87,32 @@ internal sealed unsafe class IoUringBufferRing : IDisposable
 
     private void Add(int bufferId)
     {
-        io_uring_buf* b = _ring + (_tail & _mask);
-        b->addr = (ulong)(_slab + (nint)bufferId * Pool.BufferSize);
-        b->len = (uint)Pool.BufferSize;
-        b->bid = (ushort)bufferId;
+        // reason: entry _tail & _mask is ours until Publish; bufferId < BufferCount stays inside the pinned slab
+        unsafe
+        {
+            io_uring_buf* b = _ring + (_tail & _mask);
+            b->addr = (ulong)(_slab + (nint)bufferId * Pool.BufferSize);
+            b->len = (uint)Pool.BufferSize;
+            b->bid = (ushort)bufferId;
+        }
+
         _tail++;
     }
 
     // Store-release of the tail: the kernel must see the entries written above before it sees the new tail.
     // The tail overlays bufs[0].resv, which Add never writes.
-    private void Publish() => Volatile.Write(ref ((io_uring_buf_ring*)_ring)->tail, _tail);
+    // reason: _ring is mapped until Dispose, and its first entry is the io_uring_buf_ring header holding the tail
+    private unsafe void Publish() => Volatile.Write(ref ((io_uring_buf_ring*)_ring)->tail, _tail);
 
     public void Dispose()
     {
         io_uring_buf_reg reg = default;
         reg.bgid = GroupId;
         // reason: &reg is a stack local; unregistering drops the kernel's pin on the ring pages before they are unmapped
-        io_uring_register(_ringFd, IORING_UNREGISTER_PBUF_RING, &reg, 1);
-        munmap(_ring, _ringBytes);
+        unsafe
+        {
+            io_uring_register(_ringFd, IORING_UNREGISTER_PBUF_RING, &reg, 1);
+            munmap(_ring, _ringBytes);
+        }
     }
 }

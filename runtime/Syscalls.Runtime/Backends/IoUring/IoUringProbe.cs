@@ -26,7 +26,7 @@ namespace Syscalls.Runtime.Backends.IoUring
     /// that refused it: ENOSYS, EPERM from io_uring_disabled or seccomp, ENOMEM), the setup flags it took, the opcodes
     /// IORING_REGISTER_PROBE lists, provided-buffer rings, multishot accept and multishot receive.</summary>
     [SupportedOSPlatform("linux")]
-    internal sealed unsafe class IoUringProbe
+    internal sealed class IoUringProbe
     {
         /// <summary>The opcodes every io_uring ring of this runtime needs (POLL_ADD: the cross-thread waker).</summary>
         internal static readonly (uint Op, string Name)[] Required =
@@ -162,7 +162,8 @@ namespace Syscalls.Runtime.Backends.IoUring
             return probe;
         }
 
-        private void ReadOpcodes(int ringFd)
+        // reason: the probe block is allocated, filled by the kernel, read within its size and freed all inside this call
+        private unsafe void ReadOpcodes(int ringFd)
         {
             const int Max = 256;
             nuint size = (nuint)(sizeof(io_uring_probe) + Max * sizeof(io_uring_probe_op));
@@ -187,7 +188,8 @@ namespace Syscalls.Runtime.Backends.IoUring
             }
         }
 
-        private static bool ProbeBufferRing(int ringFd)
+        // reason: a one-page anonymous mapping registered and unregistered again before it is unmapped, all in this call
+        private static unsafe bool ProbeBufferRing(int ringFd)
         {
             nuint bytes = (nuint)Environment.SystemPageSize;
             void* ring = mmap(null, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -208,7 +210,8 @@ namespace Syscalls.Runtime.Backends.IoUring
         /// <summary>Multishot accept (5.19) and receive (6.0) flags are checked when the SQE is prepared, before the
         /// descriptor is looked up: on descriptor -1 a kernel that knows the flag fails with EBADF, one that does not
         /// with EINVAL.</summary>
-        private void ProbeMultishot(IoUringQueues q)
+        // reason: q is mapped for the caller's using, owned by this thread, and has 8 unused SQEs (0 and 1 written here)
+        private unsafe void ProbeMultishot(IoUringQueues q)
         {
             if (!Supports(IORING_OP_ACCEPT) || !Supports(IORING_OP_RECV))
                 return;

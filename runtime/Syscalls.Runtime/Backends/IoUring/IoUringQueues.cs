@@ -10,7 +10,7 @@ namespace Syscalls.Runtime.Backends.IoUring;
 /// <summary>An io_uring instance and its three mmap'd regions (SQ ring, CQ ring, SQE array), with the index pointers
 /// resolved from the offsets the kernel returned. No behaviour beyond setup, enter and teardown.</summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class IoUringQueues : IDisposable
+internal sealed class IoUringQueues : IDisposable
 {
     // Setup flags, best first; on EINVAL the next rung drops one feature. SINGLE_ISSUER comes with R_DISABLED so the
     // owning thread is the first to enable the ring, not its creator. With DEFER_TASKRUN the enter that waits runs the
@@ -33,19 +33,21 @@ internal sealed unsafe class IoUringQueues : IDisposable
     internal uint SqMask;
     internal uint CqEntries;
     internal uint CqMask;
-    internal uint* SqHead;
-    internal uint* SqTail;
-    internal uint* SqFlags;
-    internal uint* SqDropped;
-    internal uint* CqHead;
-    internal uint* CqTail;
-    internal uint* CqOverflow;
-    internal io_uring_sqe* Sqes;
-    internal io_uring_cqe* Cqes;
+    // Into the three mappings: valid from Map until Dispose; the index words are shared with the kernel (see the
+    // ordering rules of IoUringRing), the SQE array is ours between the SQ head and tail.
+    internal unsafe uint* SqHead;
+    internal unsafe uint* SqTail;
+    internal unsafe uint* SqFlags;
+    internal unsafe uint* SqDropped;
+    internal unsafe uint* CqHead;
+    internal unsafe uint* CqTail;
+    internal unsafe uint* CqOverflow;
+    internal unsafe io_uring_sqe* Sqes;
+    internal unsafe io_uring_cqe* Cqes;
 
-    private byte* _sqRing;
+    private unsafe byte* _sqRing;
     private nuint _sqRingSize;
-    private byte* _cqRing;
+    private unsafe byte* _cqRing;
     private nuint _cqRingSize;
     private nuint _sqesSize;
 
@@ -65,8 +67,13 @@ internal sealed unsafe class IoUringQueues : IDisposable
             io_uring_params p = default;
             p.flags = flags;
             p.cq_entries = cqEntries;
+            int fd;
             // reason: &p is a stack local the kernel reads and fills during the call
-            int fd = (int)io_uring_setup(entries, &p);
+            unsafe
+            {
+                fd = io_uring_setup(entries, &p);
+            }
+
             if (fd >= 0)
                 return Map(fd, in p);
             error = Errno.Last();
@@ -77,7 +84,8 @@ internal sealed unsafe class IoUringQueues : IDisposable
         return error;
     }
 
-    private static Result<IoUringQueues> Map(int fd, in io_uring_params p)
+    // reason: every pointer is into a mapping made here at the kernel's offsets; on failure q is disposed, never escapes
+    private static unsafe Result<IoUringQueues> Map(int fd, in io_uring_params p)
     {
         var q = new IoUringQueues { Fd = fd, Flags = p.flags, Features = p.features, Disabled = (p.flags & IORING_SETUP_R_DISABLED) != 0 };
         q._sqRingSize = p.sq_off.array + p.sq_entries * sizeof(uint);
@@ -141,26 +149,34 @@ internal sealed unsafe class IoUringQueues : IDisposable
     {
         if (!Disabled)
             return Result.Success;
-        if (io_uring_register(Fd, IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
-            return Errno.Last();
+        // reason: ENABLE_RINGS takes no argument; null is never dereferenced
+        unsafe
+        {
+            if (io_uring_register(Fd, IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
+                return Errno.Last();
+        }
+
         Disabled = false;
         return Result.Success;
     }
 
     /// <summary>io_uring_enter; returns the kernel's count or the error (EINTR included: callers decide).</summary>
-    internal Result<int> Enter(uint toSubmit, uint minComplete, uint flags, void* arg = null, nuint argSize = 0)
+    // reason: arg is the caller's getevents argument (argSize bytes) valid for the call, or null without EXT_ARG
+    internal unsafe Result<int> Enter(uint toSubmit, uint minComplete, uint flags, void* arg = null, nuint argSize = 0)
     {
-        int r = (int)io_uring_enter(Fd, toSubmit, minComplete, flags, arg, argSize);
+        int r = io_uring_enter(Fd, toSubmit, minComplete, flags, arg, argSize);
         return r >= 0 ? r : Errno.Last();
     }
 
     /// <summary>Task work or overflowed completions may wait in the kernel: an enter with GETEVENTS posts them. Deferred
     /// task work (DEFER_TASKRUN) is not flagged, so such a ring always answers yes.</summary>
-    internal bool NeedsFlush
+    // reason: SqFlags points into the SQ ring mapping, valid until Dispose (callers hold the ring)
+    internal unsafe bool NeedsFlush
         => (Flags & IORING_SETUP_DEFER_TASKRUN) != 0
            || (Volatile.Read(ref *SqFlags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
 
-    public void Dispose()
+    // reason: each mapping is unmapped once (the pointers are nulled) and the single-mmap case is not unmapped twice
+    public unsafe void Dispose()
     {
         if (Sqes != null)
             munmap(Sqes, _sqesSize);

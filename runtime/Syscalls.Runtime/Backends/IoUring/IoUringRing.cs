@@ -18,7 +18,7 @@ namespace Syscalls.Runtime.Backends.IoUring;
 /// <para>Threading: SINGLE_ISSUER rings are set up disabled and bound to the first thread that submits.</para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class IoUringRing : IRing
+internal sealed class IoUringRing : IRing
 {
     private const ulong InternalBit = 1UL << 63;
     private const ulong WakeId = InternalBit | 1;      // the multishot poll on the wake eventfd
@@ -30,8 +30,8 @@ internal sealed unsafe class IoUringRing : IRing
     private readonly InFlightTable _ops;
     private readonly NativeScratch _scratch = new();
     private readonly int _wakeFd;
-    private readonly __kernel_timespec* _waitTimeout;
-    private readonly io_uring_getevents_arg* _waitArg;
+    private readonly unsafe __kernel_timespec* _waitTimeout;    // one native block with _waitArg, freed in Dispose
+    private readonly unsafe io_uring_getevents_arg* _waitArg;
     private IoUringBufferRing[] _groups = [];
     private uint _sqTail;
     private int _wakePending;
@@ -44,11 +44,15 @@ internal sealed unsafe class IoUringRing : IRing
         _probe = probe;
         _wakeFd = wakeFd;
         _ops = new InFlightTable(capacity);
-        _sqTail = *q.SqTail;
-        // reason: one native block for the wait's timeout and its getevents argument, freed in Dispose
-        _waitTimeout = (__kernel_timespec*)NativeMemory.AllocZeroed((nuint)(sizeof(__kernel_timespec) + sizeof(io_uring_getevents_arg)));
-        _waitArg = (io_uring_getevents_arg*)(_waitTimeout + 1);
-        _waitArg->ts = (ulong)_waitTimeout;
+        // reason: q is freshly mapped, nothing submitted; the wait block is sized for both structs and freed in Dispose
+        unsafe
+        {
+            _sqTail = *q.SqTail;
+            _waitTimeout = (__kernel_timespec*)NativeMemory.AllocZeroed((nuint)(sizeof(__kernel_timespec) + sizeof(io_uring_getevents_arg)));
+            _waitArg = (io_uring_getevents_arg*)(_waitTimeout + 1);
+            _waitArg->ts = (ulong)_waitTimeout;
+        }
+
         ArmWake();
     }
 
@@ -56,7 +60,8 @@ internal sealed unsafe class IoUringRing : IRing
 
     public RingFeatures Features => _probe.Features;
 
-    public int SubmissionSpace => (int)(_q.SqEntries - (_sqTail - Volatile.Read(ref *_q.SqHead)));
+    // reason: SqHead points into the SQ ring mapping, which lives until Dispose
+    public unsafe int SubmissionSpace => (int)(_q.SqEntries - (_sqTail - Volatile.Read(ref *_q.SqHead)));
 
     /// <summary>Sets up a ring of <see cref="RingOptions.Entries"/> SQEs and twice as many CQEs.</summary>
     internal static Result<IoUringRing> Create(RingOptions options, IoUringProbe probe)
@@ -85,7 +90,8 @@ internal sealed unsafe class IoUringRing : IRing
         _ => _probe.Supports(KernelOpcode(opcode)),
     };
 
-    public Result Enqueue(in RingOperation operation)
+    // reason: owning thread only, SQEs from NextSqe after the space check; buffers/scratch live until the final completion
+    public unsafe Result Enqueue(in RingOperation operation)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         RingOpcode opcode = operation.Opcode;
@@ -171,7 +177,8 @@ internal sealed unsafe class IoUringRing : IRing
         return Result.Success;
     }
 
-    public Result<int> Submit()
+    // reason: SqHead points into the SQ ring mapping, which lives until Dispose
+    public unsafe Result<int> Submit()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Result enabled = _q.EnsureEnabled();
@@ -197,7 +204,8 @@ internal sealed unsafe class IoUringRing : IRing
         return HarvestCore(completions, flush: true);
     }
 
-    public Result<int> SubmitAndWait(Span<RingCompletion> completions, int timeoutMilliseconds)
+    // reason: the CQ indices and the wait block live until Dispose; the owning thread writes the block between enters
+    public unsafe Result<int> SubmitAndWait(Span<RingCompletion> completions, int timeoutMilliseconds)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Result enabled = _q.EnsureEnabled();
@@ -291,7 +299,11 @@ internal sealed unsafe class IoUringRing : IRing
         _q.Dispose();
         _scratch.Dispose();
         Sys.Close(_wakeFd);
-        NativeMemory.Free(_waitTimeout);
+        // reason: the ring is closed above, so no enter can read the wait block any more
+        unsafe
+        {
+            NativeMemory.Free(_waitTimeout);
+        }
     }
 
     // ---------------------------------------------------------------- internals
@@ -311,9 +323,9 @@ internal sealed unsafe class IoUringRing : IRing
         _ => 255,
     };
 
-    private static byte* BufferAddress(in BufferSlice slice)
+    // reason: pool slabs are pinned (POH) and the slice's pool stays referenced by the in-flight entry
+    private static unsafe byte* BufferAddress(in BufferSlice slice)
     {
-        // reason: pool slabs are pinned (POH) and the slice's pool stays referenced by the in-flight entry
         return (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(slice.Pool!.Slab))
                + (nint)slice.BufferId * slice.Pool.BufferSize + slice.Offset;
     }
@@ -330,7 +342,8 @@ internal sealed unsafe class IoUringRing : IRing
     }
 
     /// <summary>The next SQE, zeroed (its previous use left fields that other opcodes would read).</summary>
-    private io_uring_sqe* NextSqe()
+    // reason: callers checked SubmissionSpace, so the slot at _sqTail is not one the kernel has yet to consume
+    private unsafe io_uring_sqe* NextSqe()
     {
         io_uring_sqe* sqe = &_q.Sqes[_sqTail & _q.SqMask];
         *sqe = default;
@@ -340,7 +353,8 @@ internal sealed unsafe class IoUringRing : IRing
 
     /// <summary>Store-release of the SQ tail: the SQEs written above are visible before the kernel sees the tail.
     /// Returns how many SQEs the kernel has not consumed yet.</summary>
-    private uint PublishSubmissions()
+    // reason: SqTail/SqHead point into the SQ ring mapping, which lives until Dispose
+    private unsafe uint PublishSubmissions()
     {
         if (!_wakeArmed)
             ArmWake();
@@ -348,7 +362,8 @@ internal sealed unsafe class IoUringRing : IRing
         return _sqTail - Volatile.Read(ref *_q.SqHead);
     }
 
-    private void ArmWake()
+    // reason: one SQE from NextSqe after the space check; the eventfd it polls lives until Dispose
+    private unsafe void ArmWake()
     {
         if (_disposed != 0 || SubmissionSpace < 1)
             return;
@@ -363,7 +378,8 @@ internal sealed unsafe class IoUringRing : IRing
 
     /// <summary>Without IORING_FEAT_EXT_ARG (before 5.11) a wait with a timeout is a TIMEOUT that completes after one
     /// other completion or the delay, whichever comes first.</summary>
-    private uint EnqueueWaitTimer()
+    // reason: one SQE from NextSqe after the space check; the timespec it points at lives until Dispose
+    private unsafe uint EnqueueWaitTimer()
     {
         if (SubmissionSpace < 1)
             return 0;
@@ -377,7 +393,8 @@ internal sealed unsafe class IoUringRing : IRing
         return 1;
     }
 
-    private int HarvestCore(Span<RingCompletion> completions, bool flush)
+    // reason: CQEs between our head and the kernel's (load-acquired) tail are ours to read until the head is stored back
+    private unsafe int HarvestCore(Span<RingCompletion> completions, bool flush)
     {
         int n = 0;
         bool flushed = !flush;
@@ -409,7 +426,8 @@ internal sealed unsafe class IoUringRing : IRing
         return n;
     }
 
-    private bool Translate(io_uring_cqe* cqe, out RingCompletion completion)
+    // reason: cqe is an entry HarvestCore owns (before it stores the new CQ head)
+    private unsafe bool Translate(io_uring_cqe* cqe, out RingCompletion completion)
     {
         ulong id = cqe->user_data;
         uint cqeFlags = cqe->flags;
@@ -453,7 +471,8 @@ internal sealed unsafe class IoUringRing : IRing
         return true;
     }
 
-    private void DrainInFlight()
+    // reason: as Enqueue/SubmitAndWait: SQEs after the space check; rings and wait block are unmapped after this drain
+    private unsafe void DrainInFlight()
     {
         if (_ops.Count == 0 || !_q.EnsureEnabled().IsSuccess)
             return;
@@ -488,7 +507,8 @@ internal sealed unsafe class IoUringRing : IRing
         }
     }
 
-    private bool SubmitForDispose()
+    // reason: SqTail/SqHead point into the SQ ring mapping, unmapped only after the drain that calls this
+    private unsafe bool SubmitForDispose()
     {
         Volatile.Write(ref *_q.SqTail, _sqTail);
         Result<int> r = _q.Enter(_sqTail - Volatile.Read(ref *_q.SqHead), 0, 0);

@@ -11,7 +11,7 @@ namespace Syscalls.Runtime.Backends.Linux;
 /// <see cref="OsError"/>, retries EINTR where retrying is right, and adds the flags that make pitfalls defaults
 /// (CLOEXEC, NONBLOCK, MSG_NOSIGNAL). Callers pass raw descriptors they keep alive (a SafeHandle they hold).</summary>
 [SupportedOSPlatform("linux")]
-internal static unsafe class Sys
+internal static partial class Sys
 {
     /// <summary>Bytes of a sockaddr_storage; every sockaddr we build or read fits.</summary>
     internal const int SockaddrCapacity = 128;
@@ -30,31 +30,32 @@ internal static unsafe class Sys
         return fd >= 0 ? fd : Errno.Last();
     }
 
-    internal static Result SetSockOpt(int fd, int level, int name, int value)
+    // reason: &value is a stack local that outlives the call
+    internal static unsafe Result SetSockOpt(int fd, int level, int name, int value)
     {
-        // reason: &value is a stack local that outlives the call
         return setsockopt(fd, level, name, &value, sizeof(int)) == 0 ? Result.Success : Errno.Last();
     }
 
-    internal static Result<int> GetSockOpt(int fd, int level, int name)
+    // reason: both pointers are stack locals that outlive the call
+    internal static unsafe Result<int> GetSockOpt(int fd, int level, int name)
     {
         int value = 0;
         uint len = sizeof(int);
-        // reason: both pointers are stack locals that outlive the call
         return getsockopt(fd, level, name, &value, &len) == 0 ? value : Errno.Last();
     }
 
     /// <summary>SO_LINGER {on, 0}: close(2) then sends a reset instead of a FIN.</summary>
-    internal static Result SetLingerZero(int fd)
+    // reason: &l is a stack local that outlives the call
+    internal static unsafe Result SetLingerZero(int fd)
     {
         linger l = default;
         l.l_onoff = 1;
         l.l_linger = 0;
-        // reason: &l is a stack local that outlives the call
         return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, (uint)sizeof(linger)) == 0 ? Result.Success : Errno.Last();
     }
 
-    internal static Result Bind(int fd, in NetEndpoint endpoint)
+    // reason: sa is a stack buffer of SockaddrCapacity bytes that outlives the call
+    internal static unsafe Result Bind(int fd, in NetEndpoint endpoint)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = WriteSockaddr(endpoint, sa);
@@ -65,7 +66,8 @@ internal static unsafe class Sys
         => listen(fd, backlog) == 0 ? Result.Success : Errno.Last();
 
     /// <summary>accept4(2) with CLOEXEC (and NONBLOCK unless <paramref name="blocking"/>); EINTR retried.</summary>
-    internal static Result<int> Accept(int fd, bool blocking = false)
+    // reason: null address and length: accept4 does not write the peer address then
+    internal static unsafe Result<int> Accept(int fd, bool blocking = false)
     {
         int flags = (int)SOCK_CLOEXEC | (blocking ? 0 : (int)SOCK_NONBLOCK);
         while (true)
@@ -81,7 +83,8 @@ internal static unsafe class Sys
 
     /// <summary>connect(2). A non-blocking socket yields <see cref="ErrorKind.InProgress"/>; so does EINTR, after which
     /// the connect goes on in the background (it must not be retried).</summary>
-    internal static Result Connect(int fd, in NetEndpoint endpoint)
+    // reason: sa is a stack buffer of SockaddrCapacity bytes that outlives the call
+    internal static unsafe Result Connect(int fd, in NetEndpoint endpoint)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = WriteSockaddr(endpoint, sa);
@@ -92,9 +95,9 @@ internal static unsafe class Sys
     }
 
     /// <summary>recv(2); EINTR retried. 0 means end of stream.</summary>
-    internal static Result<int> Recv(int fd, Span<byte> buffer, int flags = 0)
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> Recv(int fd, Span<byte> buffer, int flags = 0)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = buffer)
         {
             while (true)
@@ -110,9 +113,9 @@ internal static unsafe class Sys
     }
 
     /// <summary>send(2) with MSG_NOSIGNAL (a closed peer gives EPIPE, not SIGPIPE); EINTR retried.</summary>
-    internal static Result<int> Send(int fd, ReadOnlySpan<byte> data, int flags = 0)
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> Send(int fd, ReadOnlySpan<byte> data, int flags = 0)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = data)
         {
             while (true)
@@ -128,11 +131,11 @@ internal static unsafe class Sys
     }
 
     /// <summary>sendto(2) with MSG_NOSIGNAL; EINTR retried.</summary>
-    internal static Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to, int flags = 0)
+    // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
+    internal static unsafe Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to, int flags = 0)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = WriteSockaddr(to, sa);
-        // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
         fixed (byte* p = data)
         {
             while (true)
@@ -148,10 +151,10 @@ internal static unsafe class Sys
     }
 
     /// <summary>recvfrom(2); EINTR retried. MSG_TRUNC makes the result the datagram's real length.</summary>
-    internal static Result<int> RecvFrom(int fd, Span<byte> buffer, out NetEndpoint from, int flags = 0)
+    // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
+    internal static unsafe Result<int> RecvFrom(int fd, Span<byte> buffer, out NetEndpoint from, int flags = 0)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
-        // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
         fixed (byte* p = buffer)
         {
             while (true)
@@ -177,14 +180,16 @@ internal static unsafe class Sys
     internal static Result Shutdown(int fd, int how)
         => shutdown(fd, how) == 0 ? Result.Success : Errno.Last();
 
-    internal static Result<NetEndpoint> GetSockName(int fd)
+    // reason: sa and len are stack locals; the kernel writes at most len (SockaddrCapacity) bytes
+    internal static unsafe Result<NetEndpoint> GetSockName(int fd)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = SockaddrCapacity;
         return getsockname(fd, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : Errno.Last();
     }
 
-    internal static Result<NetEndpoint> GetPeerName(int fd)
+    // reason: sa and len are stack locals; the kernel writes at most len (SockaddrCapacity) bytes
+    internal static unsafe Result<NetEndpoint> GetPeerName(int fd)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = SockaddrCapacity;
@@ -196,9 +201,9 @@ internal static unsafe class Sys
     /// <summary>close(2). Never retried on EINTR: Linux has released the descriptor even then.</summary>
     internal static Result Close(int fd) => close(fd) == 0 ? Result.Success : Errno.Last();
 
-    internal static Result<int> Read(int fd, Span<byte> buffer)
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> Read(int fd, Span<byte> buffer)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = buffer)
         {
             while (true)
@@ -213,9 +218,9 @@ internal static unsafe class Sys
         }
     }
 
-    internal static Result<int> Write(int fd, ReadOnlySpan<byte> data)
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> Write(int fd, ReadOnlySpan<byte> data)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = data)
         {
             while (true)
@@ -224,6 +229,48 @@ internal static unsafe class Sys
                 if (n >= 0)
                     return (int)n;
                 OsError e = Errno.Last();
+                if (e.Kind != ErrorKind.Interrupted)
+                    return e;
+            }
+        }
+    }
+
+    /// <summary>pread(2) at <paramref name="offset"/> (the file position is neither used nor moved); EINTR retried.
+    /// A descriptor without positions (pipe, socket: ESPIPE) is read as a stream instead, as io_uring's READ does
+    /// with an offset on such a file.</summary>
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> ReadAt(int fd, Span<byte> buffer, long offset)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = pread(fd, p, (nuint)buffer.Length, offset);
+                if (n >= 0)
+                    return (int)n;
+                OsError e = Errno.Last();
+                if (e.Code == ESPIPE)
+                    return Read(fd, buffer);
+                if (e.Kind != ErrorKind.Interrupted)
+                    return e;
+            }
+        }
+    }
+
+    /// <summary>pwrite(2) at <paramref name="offset"/>; EINTR retried; ESPIPE writes to the stream (see <see cref="ReadAt"/>).</summary>
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> WriteAt(int fd, ReadOnlySpan<byte> data, long offset)
+    {
+        fixed (byte* p = data)
+        {
+            while (true)
+            {
+                nint n = pwrite(fd, p, (nuint)data.Length, offset);
+                if (n >= 0)
+                    return (int)n;
+                OsError e = Errno.Last();
+                if (e.Code == ESPIPE)
+                    return Write(fd, data);
                 if (e.Kind != ErrorKind.Interrupted)
                     return e;
             }
@@ -261,18 +308,18 @@ internal static unsafe class Sys
     }
 
     /// <summary>Adds 1 to an eventfd counter (EAGAIN at the counter's limit still leaves it readable).</summary>
-    internal static void EventFdSignal(int fd)
+    // reason: &one is a stack local that outlives the call
+    internal static unsafe void EventFdSignal(int fd)
     {
         ulong one = 1;
-        // reason: &one is a stack local that outlives the call
         write(fd, &one, sizeof(ulong));
     }
 
     /// <summary>Resets an eventfd counter to 0.</summary>
-    internal static void EventFdDrain(int fd)
+    // reason: &value is a stack local that outlives the call
+    internal static unsafe void EventFdDrain(int fd)
     {
         ulong value;
-        // reason: &value is a stack local that outlives the call
         read(fd, &value, sizeof(ulong));
     }
 
@@ -280,9 +327,9 @@ internal static unsafe class Sys
 
     /// <summary>Writes <paramref name="endpoint"/> as sockaddr_in/sockaddr_in6 into <paramref name="sa"/>
     /// (<see cref="SockaddrCapacity"/> bytes); returns its length.</summary>
-    internal static uint WriteSockaddr(in NetEndpoint endpoint, byte* sa)
+    // reason: callers pass a stackalloc'd buffer of SockaddrCapacity bytes that outlives the syscall using it
+    internal static unsafe uint WriteSockaddr(in NetEndpoint endpoint, byte* sa)
     {
-        // reason: callers pass a stackalloc'd buffer of SockaddrCapacity bytes that outlives the syscall using it
         new Span<byte>(sa, SockaddrCapacity).Clear();
         if (endpoint.Family == AddressFamily.InterNetwork)
         {
@@ -306,9 +353,9 @@ internal static unsafe class Sys
         throw new ArgumentException("The endpoint has no address family.", nameof(endpoint));
     }
 
-    internal static NetEndpoint ReadSockaddr(byte* sa, uint length)
+    // reason: sa is the caller's SockaddrCapacity-byte buffer that the kernel filled; length bounds what is read
+    internal static unsafe NetEndpoint ReadSockaddr(byte* sa, uint length)
     {
-        // reason: sa is the caller's SockaddrCapacity-byte buffer that the kernel filled; length bounds what is read
         int family = ((sockaddr*)sa)->sa_family;
         if (family == AF_INET && length >= (uint)sizeof(sockaddr_in))
         {

@@ -13,11 +13,11 @@ namespace Syscalls.Runtime.Backends.Poll;
 /// entry is disabled until <see cref="Modify"/>). Edge triggering cannot be emulated faithfully and is refused.
 /// Entry 0 of the pollfd array is the waker's eventfd.</summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class PollPoller : IPoller
+internal sealed class PollPoller : IPoller
 {
     private readonly int _wakeFd;
     private readonly Registrations _registrations = new();
-    private pollfd* _fds;
+    private unsafe pollfd* _fds;   // the array poll(2) reads and writes; Grow/Dispose own it, Fds views it
     private ulong[] _tokens = new ulong[64];
     private byte[] _oneshot = new byte[64];
     private int[] _indexOfFd = new int[256];
@@ -31,7 +31,7 @@ internal sealed unsafe class PollPoller : IPoller
     {
         _wakeFd = wakeFd;
         Grow(64);
-        _fds[0] = new pollfd { fd = wakeFd, events = (short)POLLIN };
+        Fds[0] = new pollfd { fd = wakeFd, events = (short)POLLIN };
         _count = 1;
     }
 
@@ -57,8 +57,7 @@ internal sealed unsafe class PollPoller : IPoller
         if (fd >= _indexOfFd.Length)
             Array.Resize(ref _indexOfFd, Math.Max(fd + 1, _indexOfFd.Length * 2));
         int i = _count++;
-        // reason: i < _capacity after the growth check above
-        _fds[i] = new pollfd { fd = fd, events = Events(interest), revents = 0 };
+        Fds[i] = new pollfd { fd = fd, events = Events(interest), revents = 0 };
         _tokens[i] = token;
         _oneshot[i] = (byte)((mode & TriggerMode.Oneshot) != 0 ? 1 : 0);
         _indexOfFd[fd] = i;
@@ -74,7 +73,7 @@ internal sealed unsafe class PollPoller : IPoller
         if (!found.TryGetValue(out int fd))
             return found.Error;
         int i = _indexOfFd[fd];
-        _fds[i].events = Events(interest);
+        Fds[i].events = Events(interest);
         _tokens[i] = token;
         _oneshot[i] = (byte)((mode & TriggerMode.Oneshot) != 0 ? 1 : 0);
         return Result.Success;
@@ -90,10 +89,11 @@ internal sealed unsafe class PollPoller : IPoller
         if (i != last)
         {
             // Swap-remove keeps the array dense; the moved entry's index is updated.
-            _fds[i] = _fds[last];
+            Span<pollfd> fds = Fds;
+            fds[i] = fds[last];
             _tokens[i] = _tokens[last];
             _oneshot[i] = _oneshot[last];
-            _indexOfFd[_fds[i].fd] = i;
+            _indexOfFd[fds[i].fd] = i;
         }
 
         _registrations.Remove(fd);
@@ -105,8 +105,13 @@ internal sealed unsafe class PollPoller : IPoller
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (events.Length == 0)
             return 0;
+        int n;
         // reason: _fds holds _count initialised entries, owned by this poller and touched only by the waiting thread
-        int n = poll(_fds, (ulong)_count, timeoutMilliseconds);
+        unsafe
+        {
+            n = poll(_fds, (ulong)_count, timeoutMilliseconds);
+        }
+
         if (n < 0)
         {
             OsError e = Errno.Last();
@@ -115,27 +120,29 @@ internal sealed unsafe class PollPoller : IPoller
 
         if (n == 0)
             return 0;
-        if (_fds[0].revents != 0)
+        Span<pollfd> fds = Fds;
+        if (fds[0].revents != 0)
         {
-            _fds[0].revents = 0;
+            fds[0].revents = 0;
             Sys.EventFdDrain(_wakeFd);
             Volatile.Write(ref _wakePending, 0);
             n--;
         }
 
-        // Scan from a rotating cursor so that a span smaller than the ready set does not starve the table's tail.
+        // Scan from a rotating cursor so that a span smaller than the ready set does not starve the table's tail. The
+        // index wraps by comparison, not by a division per entry: a wait over 10,000 descriptors scans up to all of them.
         int k = 0, count = _count, users = count - 1;
-        for (int step = 0; step < users && k < events.Length && n > 0; step++)
+        int i = users > 0 ? 1 + (_cursor % users) : 1;
+        for (int step = 0; step < users && k < events.Length && n > 0; step++, i = i + 1 == count ? 1 : i + 1)
         {
-            int i = 1 + ((_cursor + step) % users);
-            short re = _fds[i].revents;
+            short re = fds[i].revents;
             if (re == 0)
                 continue;
-            _fds[i].revents = 0;
+            fds[i].revents = 0;
             n--;
             events[k++] = new PollEvent(_tokens[i], Map(re));
             if (_oneshot[i] != 0)
-                _fds[i].events = 0;
+                fds[i].events = 0;
         }
 
         if (users > 0)
@@ -155,14 +162,35 @@ internal sealed unsafe class PollPoller : IPoller
             return;
         _registrations.ReleaseAll();
         Sys.Close(_wakeFd);
-        NativeMemory.Free(_fds);
-        _fds = null;
+        // reason: _disposed is set, so no Wait can be using the array any more; freed once, then forgotten
+        unsafe
+        {
+            NativeMemory.Free(_fds);
+            _fds = null;
+        }
+    }
+
+    /// <summary>The pollfd array as a span: every access is bounds-checked against the allocated capacity.</summary>
+    private Span<pollfd> Fds
+    {
+        get
+        {
+            // reason: _fds has _capacity entries until the next Grow/Dispose, and no caller holds the span across one
+            unsafe
+            {
+                return new Span<pollfd>(_fds, _capacity);
+            }
+        }
     }
 
     private void Grow(int capacity)
     {
         // reason: the array is owned by this poller, freed in Dispose, and only touched by the waiting thread
-        _fds = (pollfd*)NativeMemory.Realloc(_fds, (nuint)(capacity * sizeof(pollfd)));
+        unsafe
+        {
+            _fds = (pollfd*)NativeMemory.Realloc(_fds, (nuint)(capacity * sizeof(pollfd)));
+        }
+
         Array.Resize(ref _tokens, capacity);
         Array.Resize(ref _oneshot, capacity);
         _capacity = capacity;
