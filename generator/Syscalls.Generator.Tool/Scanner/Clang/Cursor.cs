@@ -11,7 +11,7 @@ internal readonly record struct SourcePos(string File, int Line, int Offset)
 }
 
 /// <summary>A safe view of a CXCursor. Valid while its translation unit is alive.</summary>
-internal readonly unsafe struct Cursor : IEquatable<Cursor>
+internal readonly struct Cursor : IEquatable<Cursor>
 {
     internal readonly CXCursor Raw;
 
@@ -74,7 +74,7 @@ internal readonly unsafe struct Cursor : IEquatable<Cursor>
     /// <summary>Where the cursor's source range ends (for a macro: just past its body).</summary>
     public SourcePos ExtentEnd => Pos(Native.clang_getRangeEnd(Extent), expansion: false);
 
-    public List<Cursor> Children()
+    public unsafe List<Cursor> Children()
     {
         var list = new List<Cursor>();
         var handle = GCHandle.Alloc(list);
@@ -121,7 +121,7 @@ internal readonly unsafe struct Cursor : IEquatable<Cursor>
     public override bool Equals(object? obj) => obj is Cursor c && Equals(c);
     public override int GetHashCode() => (int)Native.clang_hashCursor(Raw);
 
-    internal static SourcePos Pos(CXSourceLocation location, bool expansion)
+    internal static unsafe SourcePos Pos(CXSourceLocation location, bool expansion)
     {
         IntPtr file;
         uint line, column, offset;
@@ -147,7 +147,7 @@ internal readonly unsafe struct Cursor : IEquatable<Cursor>
 }
 
 /// <summary>A safe view of a CXType.</summary>
-internal readonly unsafe struct ClangType
+internal readonly struct ClangType
 {
     internal readonly CXType Raw;
 
@@ -186,7 +186,7 @@ internal readonly unsafe struct ClangType
     }
 
     /// <summary>Every FieldDecl of a record type, including the unnamed ones that hold anonymous members.</summary>
-    public List<Cursor> Fields()
+    public unsafe List<Cursor> Fields()
     {
         var list = new List<Cursor>();
         var handle = GCHandle.Alloc(list);

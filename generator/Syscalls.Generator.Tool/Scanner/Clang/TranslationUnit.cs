@@ -16,7 +16,7 @@ internal sealed record ClangDiagnostic(int Severity, string Message, SourcePos P
 }
 
 /// <summary>A parsed translation unit; owns its CXIndex so units can be parsed on different threads.</summary>
-internal sealed unsafe class TranslationUnit : IDisposable
+internal sealed class TranslationUnit : IDisposable
 {
     private const uint DetailedPreprocessingRecord = 0x01;
     private const uint KeepGoing = 0x200;
@@ -37,7 +37,7 @@ internal sealed unsafe class TranslationUnit : IDisposable
     /// Parses <paramref name="fileName"/> whose text is <paramref name="contents"/> (an in-memory file) with the
     /// given command line. Throws <see cref="InvalidOperationException"/> when libclang itself fails.
     /// </summary>
-    public static TranslationUnit Parse(string fileName, string contents, IReadOnlyList<string> args)
+    public static unsafe TranslationUnit Parse(string fileName, string contents, IReadOnlyList<string> args)
     {
         IntPtr index = Native.clang_createIndex(0, 0);
         var pinned = new List<IntPtr>();
@@ -107,7 +107,7 @@ internal sealed unsafe class TranslationUnit : IDisposable
     }
 
     /// <summary>The tokens of a cursor's extent (for a macro definition: its name, parameters and body).</summary>
-    public List<(TokenKind Kind, string Text)> Tokens(Cursor cursor)
+    public unsafe List<(TokenKind Kind, string Text)> Tokens(Cursor cursor)
     {
         CXToken* tokens;
         uint count;
