@@ -249,6 +249,24 @@ public sealed class IocpRingTests
     }
 
     [Fact]
+    public void IocpRing_WakeTakenByHarvest_NextWaitReturnsWithoutBlocking()
+    {
+        // The race behind a RingServer.Stop that never returned: Stop's wake packet arrives while the loop thread is
+        // between its stop check and its wait, SubmitAndWait's opening harvest dequeues it, and the wait that follows
+        // must not block through it.
+        using IocpRing ring = Create(skipOnSuccess: true);
+        using WinSocketHandle listener = Listen(out _);
+        Enqueue(ring, RingOperation.Accept(listener, Tag(1)));   // in flight: harvesting reads the port
+        ring.Submit();
+        ring.Wake();
+        var completions = new RingCompletion[4];
+        Assert.Equal(0, ring.Harvest(completions));
+        long waits = ring.BlockingWaits;
+        Assert.Equal(0, ring.SubmitAndWait(completions, TimeoutMs).Value);
+        Assert.Equal(waits, ring.BlockingWaits);
+    }
+
+    [Fact]
     public void IocpRing_ManyPacketCompletions_AreHarvestedInBatches()
     {
         using IocpRing ring = Create(skipOnSuccess: false);
