@@ -39,6 +39,7 @@ public sealed class IocpRingTests
         var peerLocal = NetEndpoint.FromIPEndPoint((IPEndPoint)peer.LocalEndPoint!);
         Assert.Equal(peerLocal, Winsock.GetPeerName(conn.Socket).Value);
         Assert.Equal(peerLocal, ring.LastAcceptedRemote);
+        Assert.False(Winsock.IsInheritable(conn.Socket).Value);   // AcceptEx's socket is ours, made not inheritable
 
         for (int round = 0; round < 3; round++)
         {
