@@ -75,9 +75,6 @@ internal sealed unsafe class WindowsPoller : IPoller
 
     public PollerCapabilities Capabilities => PollerCapabilities.Oneshot;
 
-    /// <summary>WSAPoll calls made (for tests: a loop that spins shows here).</summary>
-    internal long Waits { get; private set; }
-
     /// <summary>Creates the poller and its loopback waker.</summary>
     internal static Result<WindowsPoller> TryCreate()
     {
@@ -195,6 +192,7 @@ internal sealed unsafe class WindowsPoller : IPoller
         {
             set = _set;
             setCount = 0;
+            // reason: _set has _capacity entries like _fds (Grow resizes both), and setCount never exceeds _count
             for (int i = 0; i < _count; i++)
             {
                 if (_out[i] != 0)
@@ -204,7 +202,6 @@ internal sealed unsafe class WindowsPoller : IPoller
             }
         }
 
-        Waits++;
         // reason: set holds setCount entries (of _fds or _set), owned by this poller and only touched by this thread
         int n = WSAPoll(set, (uint)setCount, timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds);
         if (n == SOCKET_ERROR)
