@@ -60,6 +60,9 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
     public int ConnectionCount => _table.Count;
 
+    /// <summary>Waits the loop made (for tests: a loop that spins shows here).</summary>
+    internal long LoopIterations { get; private set; }
+
     public void Run()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -71,6 +74,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
                 int timeout = -1;
                 if (_acceptPaused)
                     timeout = (int)Math.Max(0, _acceptResumeAt - Environment.TickCount64);
+                LoopIterations++;
                 Result<int> waited = _poller.Wait(_events, timeout);
                 if (!waited.TryGetValue(out int n))
                 {

@@ -1,10 +1,6 @@
 using System;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Runtime.Versioning;
 using Syscalls.Runtime.Backends.Common;
-using Syscalls.Runtime.Backends.Linux;
-using static Syscalls.Linux.LibC;
 
 namespace Syscalls.Runtime.Sockets;
 
@@ -94,15 +90,14 @@ public static class SocketOps
         }
     }
 
-    /// <summary>Sends one datagram (Linux so far: sendto is not in the Windows and macOS bindings' socket lists).</summary>
-    [SupportedOSPlatform("linux")]
+    /// <summary>Sends one datagram.</summary>
     public static Result<int> SendTo(SocketHandle socket, ReadOnlySpan<byte> data, NetEndpoint to)
     {
         bool added = false;
         socket.DangerousAddRef(ref added);
         try
         {
-            return Sys.SendTo(socket.Descriptor, data, to);
+            return SocketCalls.SendTo(socket.Descriptor, data, to);
         }
         finally
         {
@@ -111,16 +106,16 @@ public static class SocketOps
         }
     }
 
-    /// <summary>Receives one datagram. With <paramref name="truncatedLength"/> true the result is the datagram's
-    /// real length even when it was longer than <paramref name="buffer"/> (MSG_TRUNC). Linux so far, as SendTo.</summary>
-    [SupportedOSPlatform("linux")]
+    /// <summary>Receives one datagram; a datagram longer than <paramref name="buffer"/> is cut to it. With
+    /// <paramref name="truncatedLength"/> true a cut datagram is reported: on Linux the result is its real length
+    /// (MSG_TRUNC); Windows and macOS cannot tell that length and report <see cref="ErrorKind.MessageTooLong"/>.</summary>
     public static Result<int> ReceiveFrom(SocketHandle socket, Span<byte> buffer, out NetEndpoint from, bool truncatedLength = false)
     {
         bool added = false;
         socket.DangerousAddRef(ref added);
         try
         {
-            return Sys.RecvFrom(socket.Descriptor, buffer, out from, truncatedLength ? (int)MSG_TRUNC : 0);
+            return SocketCalls.RecvFrom(socket.Descriptor, buffer, out from, truncatedLength);
         }
         finally
         {
@@ -150,7 +145,7 @@ public static class SocketOps
     /// <summary>True when O_NONBLOCK is set (<see cref="ErrorKind.NotSupported"/> on Windows, which cannot read it back).</summary>
     public static Result<bool> IsNonBlocking(SocketHandle socket) => Query(socket, static fd => SocketCalls.IsNonBlocking(fd));
 
-    /// <summary>True when FD_CLOEXEC is set (<see cref="ErrorKind.NotSupported"/> on Windows).</summary>
+    /// <summary>True when child processes do not inherit the socket: FD_CLOEXEC on Unix, HANDLE_FLAG_INHERIT clear on Windows.</summary>
     public static Result<bool> IsCloseOnExec(SocketHandle socket) => Query(socket, static fd => SocketCalls.IsCloseOnExec(fd));
 
     /// <summary>Closes with a reset rather than a FIN once disposed (SO_LINGER {1, 0}).</summary>

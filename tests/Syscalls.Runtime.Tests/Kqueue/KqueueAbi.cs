@@ -79,6 +79,22 @@ internal static class KqueueAbi
             new("l_onoff", 0, 4, "i32", "int"),
             new("l_linger", 4, 4, "i32", "int"),
         ]),
+        // recvmsg for datagrams (DarwinSockets.RecvFrom): msg_flags tells a cut datagram (MSG_TRUNC).
+        new("iovec", 16, 8,
+        [
+            new("iov_base", 0, 8, "*void", "void*"),
+            new("iov_len", 8, 8, "u64", "nuint"),      // size_t
+        ]),
+        new("msghdr", 48, 8,
+        [
+            new("msg_name", 0, 8, "*void", "void*"),
+            new("msg_namelen", 8, 4, "u32", "uint"),   // socklen_t
+            new("msg_iov", 16, 8, "*struct:iovec", "Syscalls.Darwin.iovec*"),
+            new("msg_iovlen", 24, 4, "i32", "int"),
+            new("msg_control", 32, 8, "*void", "void*"),
+            new("msg_controllen", 40, 4, "u32", "uint"),
+            new("msg_flags", 44, 4, "i32", "int"),
+        ]),
     ];
 
     /// <summary>Constants with their macOS values (same on x64 and arm64).</summary>
@@ -93,7 +109,7 @@ internal static class KqueueAbi
         ["SOL_SOCKET"] = 0xffff, ["SO_NOSIGPIPE"] = 0x1022,
         ["SO_REUSEADDR"] = 0x4, ["SO_SNDBUF"] = 0x1001, ["SO_RCVBUF"] = 0x1002, ["SO_ERROR"] = 0x1007, ["SO_LINGER"] = 0x80,
         ["AF_INET"] = 2, ["AF_INET6"] = 30, ["SOCK_STREAM"] = 1, ["SOCK_DGRAM"] = 2,
-        ["SHUT_RD"] = 0, ["SHUT_WR"] = 1, ["SHUT_RDWR"] = 2,
+        ["SHUT_RD"] = 0, ["SHUT_WR"] = 1, ["SHUT_RDWR"] = 2, ["MSG_TRUNC"] = 0x10,
         // netinet/in.h, netinet/tcp.h
         ["IPPROTO_TCP"] = 6, ["TCP_NODELAY"] = 1,
         ["F_GETFD"] = 1, ["F_SETFD"] = 2, ["F_GETFL"] = 3, ["F_SETFL"] = 4, ["FD_CLOEXEC"] = 1, ["O_NONBLOCK"] = 4,
@@ -124,6 +140,8 @@ internal static class KqueueAbi
         ["listen"] = ["int(int,int)"],
         ["recv"] = ["nint(int,void*,nuint,int)"],
         ["send"] = ["nint(int,void*,nuint,int)"],
+        ["sendto"] = ["nint(int,void*,nuint,int,Syscalls.Darwin.sockaddr*,uint)"],
+        ["recvmsg"] = ["nint(int,Syscalls.Darwin.msghdr*,int)"],
         ["shutdown"] = ["int(int,int)"],
         ["getsockname"] = ["int(int,Syscalls.Darwin.sockaddr*,uint*)"],
         ["getpeername"] = ["int(int,Syscalls.Darwin.sockaddr*,uint*)"],

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Pipes;
+using Syscalls.Runtime.Tests.Infrastructure;
 using Xunit;
 
 namespace Syscalls.Runtime.Tests.Ring;
@@ -29,6 +30,7 @@ public sealed class RingFileOffsetTests : IDisposable
     [MemberData(nameof(RingKit.Backends), MemberType = typeof(RingKit))]
     public void Ring_ReadWriteAtOffset_UsesTheOffsetAndLeavesThePositionAlone(string backend)
     {
+        Platform.RequireLinux("Read/Write of a file descriptor (read/write are in the Linux bindings only)");
         using IRing ring = RingKit.Create(backend);
         using (var file = File.OpenHandle(_path, FileMode.CreateNew, FileAccess.ReadWrite))
         {
@@ -50,6 +52,7 @@ public sealed class RingFileOffsetTests : IDisposable
     [MemberData(nameof(RingKit.Backends), MemberType = typeof(RingKit))]
     public void Ring_ReadAtOffsetOnWriteOnlyFile_FailsWithBadDescriptor(string backend)
     {
+        Platform.RequireLinux("Read/Write of a file descriptor (read/write are in the Linux bindings only)");
         using IRing ring = RingKit.Create(backend);
         File.WriteAllBytes(_path, "content"u8.ToArray());
         using var file = File.OpenHandle(_path, FileMode.Open, FileAccess.Write);
@@ -61,6 +64,7 @@ public sealed class RingFileOffsetTests : IDisposable
     [MemberData(nameof(RingKit.Backends), MemberType = typeof(RingKit))]
     public void Ring_ReadAtOffsetOnPipe_ReadsTheStream(string backend)
     {
+        Platform.RequireLinux("Read/Write of a file descriptor (read/write are in the Linux bindings only)");
         // A pipe has no positions: io_uring reads it as a stream whatever the offset, and so does the emulation
         // (pread's ESPIPE turns into a plain read).
         using IRing ring = RingKit.Create(backend);

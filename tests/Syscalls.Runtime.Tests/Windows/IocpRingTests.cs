@@ -39,6 +39,7 @@ public sealed class IocpRingTests
         var peerLocal = NetEndpoint.FromIPEndPoint((IPEndPoint)peer.LocalEndPoint!);
         Assert.Equal(peerLocal, Winsock.GetPeerName(conn.Socket).Value);
         Assert.Equal(peerLocal, ring.LastAcceptedRemote);
+        Assert.False(Winsock.IsInheritable(conn.Socket).Value);   // AcceptEx's socket is ours, made not inheritable
 
         for (int round = 0; round < 3; round++)
         {
@@ -246,6 +247,24 @@ public sealed class IocpRingTests
         start = Environment.TickCount64;
         Assert.Equal(0, ring.SubmitAndWait(completions, 150).Value);
         Assert.True(Environment.TickCount64 - start >= 100, "a coalesced wake was delivered twice");
+    }
+
+    [Fact]
+    public void IocpRing_WakeTakenByHarvest_NextWaitReturnsWithoutBlocking()
+    {
+        // The race behind a RingServer.Stop that never returned: Stop's wake packet arrives while the loop thread is
+        // between its stop check and its wait, SubmitAndWait's opening harvest dequeues it, and the wait that follows
+        // must not block through it.
+        using IocpRing ring = Create(skipOnSuccess: true);
+        using WinSocketHandle listener = Listen(out _);
+        Enqueue(ring, RingOperation.Accept(listener, Tag(1)));   // in flight: harvesting reads the port
+        ring.Submit();
+        ring.Wake();
+        var completions = new RingCompletion[4];
+        Assert.Equal(0, ring.Harvest(completions));
+        long waits = ring.BlockingWaits;
+        Assert.Equal(0, ring.SubmitAndWait(completions, TimeoutMs).Value);
+        Assert.Equal(waits, ring.BlockingWaits);
     }
 
     [Fact]

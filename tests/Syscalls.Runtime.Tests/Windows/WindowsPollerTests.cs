@@ -119,6 +119,32 @@ public sealed class WindowsPollerTests
     }
 
     [Fact]
+    public void WindowsPoller_HungUpSocketWatchedForNothing_StaysQuietUntilModified()
+    {
+        // WSAPoll's POLLHUP for the peer's FIN is sticky and unmaskable; once reported, it must not be reported again
+        // for a socket nobody watches, or every wait returns at once.
+        using WindowsPoller poller = Create();
+        using WinSocketHandle listener = Listen(out int port);
+        Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
+        using Socket peer = Peer(port);
+        using WinSocketHandle conn = AcceptOne(poller, listener);
+        Assert.True(poller.Register(conn, 2, Interest.Readable).IsSuccess);
+        peer.Shutdown(SocketShutdown.Send);
+        Assert.True((WaitFor(poller, 2) & Readiness.Readable) != 0);
+        Assert.Equal(0, Winsock.Recv(conn.Socket, new byte[16]).Value);
+
+        Assert.True(poller.Modify(conn, 2, Interest.None).IsSuccess);
+        for (int i = 0; i < 3; i++)
+            Assert.False(HasEvent(poller, 2), "a hung-up socket watched for nothing was reported");
+
+        // Asked for writability again, it is polled again: the half-open socket can still send.
+        Assert.True(poller.Modify(conn, 2, Interest.Writable).IsSuccess);
+        Assert.True((WaitFor(poller, 2) & Readiness.Writable) != 0);
+        Assert.Equal(3, Winsock.Send(conn.Socket, "bye"u8).Value);
+        Assert.Equal("bye"u8.ToArray(), ReceiveExactly(peer, 3));
+    }
+
+    [Fact]
     public void WindowsPoller_PeerResets_ReportsClosedOrError()
     {
         using WindowsPoller poller = Create();

@@ -78,7 +78,7 @@ internal static class SocketCalls
     {
         if (OperatingSystem.IsWindows())
         {
-            // The accepted socket inherits the listener's mode (and its no-inherit flag): set FIONBIO only if they differ.
+            // The accepted socket takes the listener's mode (Winsock.Accept clears its inherit flag): FIONBIO as asked.
             Result<nuint> accepted = Winsock.Accept(Handle(listener));
             if (!accepted.TryGetValue(out nuint s))
                 return accepted.Error;
@@ -129,6 +129,41 @@ internal static class SocketCalls
         if (OperatingSystem.IsLinux())
             return Sys.Recv(fd, buffer);
         return Unsupported;
+    }
+
+    /// <summary>Sends one datagram to <paramref name="to"/>.</summary>
+    internal static Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to)
+    {
+        if (OperatingSystem.IsWindows())
+            return Winsock.SendTo(Handle(fd), data, to);
+        if (OperatingSystem.IsMacOS())
+            return DarwinSockets.SendTo(fd, data, to);
+        if (OperatingSystem.IsLinux())
+            return Sys.SendTo(fd, data, to);
+        return Unsupported;
+    }
+
+    /// <summary>Receives one datagram. A datagram longer than <paramref name="buffer"/> is cut to it; with
+    /// <paramref name="truncatedLength"/> the result is then its real length on Linux (MSG_TRUNC), while Windows and
+    /// macOS, which cannot tell that length, report <see cref="ErrorKind.MessageTooLong"/> (the buffer holds its
+    /// start).</summary>
+    internal static Result<int> RecvFrom(int fd, Span<byte> buffer, out NetEndpoint from, bool truncatedLength)
+    {
+        bool truncated;
+        Result<int> r;
+        if (OperatingSystem.IsWindows())
+            r = Winsock.RecvFrom(Handle(fd), buffer, out from, out truncated);
+        else if (OperatingSystem.IsMacOS())
+            r = DarwinSockets.RecvFrom(fd, buffer, out from, out truncated);
+        else if (OperatingSystem.IsLinux())
+            return Sys.RecvFrom(fd, buffer, out from, truncatedLength ? (int)LinuxC.MSG_TRUNC : 0);
+        else
+        {
+            from = default;
+            return Unsupported;
+        }
+
+        return truncated && truncatedLength ? OsError.FromKind(ErrorKind.MessageTooLong) : r;
     }
 
     internal static Result ShutdownWrite(int fd) => Shutdown(fd, write: true, read: false);
@@ -212,10 +247,15 @@ internal static class SocketCalls
         return Unsupported;
     }
 
-    /// <summary>FD_CLOEXEC. On Windows the handle's inherit flag needs GetHandleInformation, which the bindings lack:
-    /// <see cref="ErrorKind.NotSupported"/>.</summary>
+    /// <summary>FD_CLOEXEC; on Windows, a clear HANDLE_FLAG_INHERIT (GetHandleInformation).</summary>
     internal static Result<bool> IsCloseOnExec(int fd)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            Result<bool> inheritable = Winsock.IsInheritable(Handle(fd));
+            return inheritable.TryGetValue(out bool yes) ? !yes : inheritable.Error;
+        }
+
         if (OperatingSystem.IsMacOS())
             return DarwinSockets.IsCloseOnExec(fd);
         if (OperatingSystem.IsLinux())

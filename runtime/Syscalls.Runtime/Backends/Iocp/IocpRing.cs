@@ -52,6 +52,7 @@ internal sealed unsafe partial class IocpRing : IRing
     private readonly OVERLAPPED_ENTRY* _entries;
     private int _inFlight;
     private int _wakePending;
+    private bool _wokenUnseen;
     private int _disposed;
 
     private IocpRing(nint port, RingOptions options, bool skipOnSuccess)
@@ -71,6 +72,9 @@ internal sealed unsafe partial class IocpRing : IRing
 
     /// <summary>The most entries one GetQueuedCompletionStatusEx call returned.</summary>
     internal int LargestBatch { get; private set; }
+
+    /// <summary>GetQueuedCompletionStatusEx calls that were allowed to block (a timeout other than 0).</summary>
+    internal long BlockingWaits { get; private set; }
 
     /// <summary>The remote address of the last accepted connection, from GetAcceptExSockaddrs.</summary>
     internal NetEndpoint LastAcceptedRemote { get; private set; }
@@ -194,7 +198,13 @@ internal sealed unsafe partial class IocpRing : IRing
         ExpireTimers();
         int k = TakeReady(completions);
         if (k < completions.Length && _inFlight > 0)
-            k += Dequeue(completions[k..], 0, out _);
+        {
+            k += Dequeue(completions[k..], 0, out bool woken);
+            // The wake packet is gone from the port now: remember it, or the next SubmitAndWait would block through
+            // the wake it was meant to end (the lost wake-up that hung RingServer.Stop).
+            _wokenUnseen |= woken;
+        }
+
         return k;
     }
 
@@ -202,7 +212,9 @@ internal sealed unsafe partial class IocpRing : IRing
     {
         Submit();
         int k = Harvest(completions);
-        if (k > 0 || completions.IsEmpty || timeoutMilliseconds == 0)
+        bool wokenBefore = _wokenUnseen;
+        _wokenUnseen = false;
+        if (k > 0 || wokenBefore || completions.IsEmpty || timeoutMilliseconds == 0)
             return k;
         long start = Environment.TickCount64;
         while (true)
@@ -300,6 +312,8 @@ internal sealed unsafe partial class IocpRing : IRing
             return 0;
         uint max = (uint)Math.Min(completions.Length, MaxBatch), n = 0;
         uint wait = timeoutMilliseconds < 0 ? INFINITE : (uint)timeoutMilliseconds;
+        if (wait != 0)
+            BlockingWaits++;
         // reason: _entries holds MaxBatch entries, owned by this ring and freed only in Dispose; n is a stack local
         if (GetQueuedCompletionStatusEx(_port, _entries, max, &n, wait, 0) == 0)
         {

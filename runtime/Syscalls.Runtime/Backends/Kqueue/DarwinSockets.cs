@@ -121,6 +121,63 @@ internal static unsafe class DarwinSockets
         }
     }
 
+    /// <summary>sendto(2): one datagram; SO_NOSIGPIPE is already set on every socket of the runtime.</summary>
+    internal static Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        uint len = WriteSockaddr(to, sa);
+        // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
+        fixed (byte* p = data)
+        {
+            while (true)
+            {
+                nint n = sendto(fd, p, (nuint)data.Length, 0, (sockaddr*)sa, len);
+                if (n >= 0)
+                    return (int)n;
+                OsError e = DarwinErrno.Last();
+                if (e.Kind != ErrorKind.Interrupted)
+                    return e;
+            }
+        }
+    }
+
+    /// <summary>recvmsg(2) for one datagram: Darwin's recv has no MSG_TRUNC length (the flag is Linux's), but
+    /// recvmsg reports the cut in msg_flags, returned as <paramref name="truncated"/>.</summary>
+    internal static Result<int> RecvFrom(int fd, Span<byte> buffer, out NetEndpoint from, out bool truncated)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        // reason: the span is pinned, and sa, iov and msg are stack locals, all for the duration of the call only
+        fixed (byte* p = buffer)
+        {
+            iovec iov = default;
+            iov.iov_base = p;
+            iov.iov_len = (nuint)buffer.Length;
+            while (true)
+            {
+                msghdr msg = default;
+                msg.msg_name = sa;
+                msg.msg_namelen = SockaddrCapacity;
+                msg.msg_iov = &iov;
+                msg.msg_iovlen = 1;
+                nint n = recvmsg(fd, &msg, 0);
+                if (n >= 0)
+                {
+                    from = ReadSockaddr(sa, msg.msg_namelen);
+                    truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+                    return (int)n;
+                }
+
+                OsError e = DarwinErrno.Last();
+                if (e.Kind != ErrorKind.Interrupted)
+                {
+                    from = default;
+                    truncated = false;
+                    return e;
+                }
+            }
+        }
+    }
+
     internal static Result Shutdown(int fd, int how) => shutdown(fd, how) == 0 ? Result.Success : DarwinErrno.Last();
 
     internal static Result<NetEndpoint> GetSockName(int fd)

@@ -261,12 +261,21 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         }
     }
 
+    /// <summary>The connection's id stops resolving (sends fail, the slot can be reused); it still counts as open.</summary>
     private void Remove(Worker w)
     {
         lock (_gate)
         {
             _workers[w.Id.Slot] = null;
             _free.Push(w.Id.Slot);
+        }
+    }
+
+    /// <summary>After the handler's OnClosed: only now may Shutdown, waiting for the last one, let Stop return.</summary>
+    private void Closed()
+    {
+        lock (_gate)
+        {
             if (--_count == 0)
                 _allClosed.Set();
         }
@@ -397,7 +406,14 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                     SocketCalls.SetLingerZero(Fd);
                 _server.Remove(this);
                 _handle.Dispose();
-                handler.OnClosed(connection, _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);
+                try
+                {
+                    handler.OnClosed(connection, _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);
+                }
+                finally
+                {
+                    _server.Closed();   // signalled before OnClosed ran, Stop could return with a close unreported
+                }
             }
         }
     }

@@ -63,6 +63,22 @@ internal static unsafe class Winsock
         return s;
     }
 
+    /// <summary>Whether child processes would inherit the socket (HANDLE_FLAG_INHERIT), the Windows FD_CLOEXEC.</summary>
+    internal static Result<bool> IsInheritable(nuint s)
+    {
+        uint flags = 0;
+        // reason: &flags is a stack local that outlives the call
+        return Syscalls.Windows.Kernel32.GetHandleInformation((nint)s, &flags) != 0
+            ? (flags & (uint)Syscalls.Windows.Kernel32.HANDLE_FLAG_INHERIT) != 0
+            : WinError.Last();
+    }
+
+    /// <summary>Clears HANDLE_FLAG_INHERIT, for sockets that WSA_FLAG_NO_HANDLE_INHERIT did not create.</summary>
+    internal static Result SetNotInheritable(nuint s)
+        => Syscalls.Windows.Kernel32.SetHandleInformation((nint)s, (uint)Syscalls.Windows.Kernel32.HANDLE_FLAG_INHERIT, 0) != 0
+            ? Result.Success
+            : WinError.Last();
+
     internal static Result Close(nuint s) => closesocket(s) == 0 ? Result.Success : WinError.Last();
 
     /// <summary>FIONBIO. Windows cannot read the mode back, so callers remember what they set.</summary>
@@ -122,11 +138,19 @@ internal static unsafe class Winsock
         return r.Error;
     }
 
-    /// <summary>accept(2). The new socket inherits the listener's blocking mode; WSAEWOULDBLOCK when none is queued.</summary>
+    /// <summary>accept(2), not inheritable: the new socket takes the listener's blocking mode, but nothing promises it
+    /// takes WSA_FLAG_NO_HANDLE_INHERIT (under Wine it does not), so HANDLE_FLAG_INHERIT is cleared here.
+    /// WSAEWOULDBLOCK when none is queued.</summary>
     internal static Result<nuint> Accept(nuint listener)
     {
         nuint c = accept(listener, null, null);
-        return c != INVALID_SOCKET ? c : WinError.Last();
+        if (c == INVALID_SOCKET)
+            return WinError.Last();
+        Result r = SetNotInheritable(c);
+        if (r.IsSuccess)
+            return c;
+        closesocket(c);
+        return r.Error;
     }
 
     /// <summary>connect(2). A non-blocking socket gives <see cref="ErrorKind.WouldBlock"/> (WSAEWOULDBLOCK, where Unix
@@ -160,6 +184,47 @@ internal static unsafe class Winsock
         {
             int n = send(s, p, data.Length, flags);
             return n >= 0 ? n : WinError.Last();
+        }
+    }
+
+    /// <summary>sendto: one datagram to <paramref name="to"/>.</summary>
+    internal static Result<int> SendTo(nuint s, ReadOnlySpan<byte> data, in NetEndpoint to)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        int len = WriteSockaddr(to, sa);
+        // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
+        fixed (byte* p = data)
+        {
+            int n = sendto(s, p, data.Length, 0, (sockaddr*)sa, len);
+            return n >= 0 ? n : WinError.Last();
+        }
+    }
+
+    /// <summary>recvfrom: one datagram. Winsock has no MSG_TRUNC length: a datagram longer than the buffer fails with
+    /// WSAEMSGSIZE after filling the buffer and discarding the rest, reported here as <paramref name="truncated"/>
+    /// with the buffer's length.</summary>
+    internal static Result<int> RecvFrom(nuint s, Span<byte> buffer, out NetEndpoint from, out bool truncated)
+    {
+        byte* sa = stackalloc byte[SockaddrCapacity];
+        int len = SockaddrCapacity;
+        truncated = false;
+        from = default;
+        // reason: the span is pinned and sa and len are stack locals, all for the duration of the call only
+        fixed (byte* p = buffer)
+        {
+            int n = recvfrom(s, p, buffer.Length, 0, (sockaddr*)sa, &len);
+            if (n >= 0)
+            {
+                from = ReadSockaddr(sa, len);
+                return n;
+            }
+
+            OsError e = WinError.Last();
+            if (e.Code != WSAEMSGSIZE)
+                return e;
+            truncated = true;
+            from = ReadSockaddr(sa, len);
+            return buffer.Length;
         }
     }
 

@@ -23,6 +23,14 @@ namespace Syscalls.Runtime.Backends.WindowsPoll;
 /// use the IOCP ring.</item>
 /// <item>No <see cref="Readiness.ReadClosed"/>: WSAPoll says POLLHUP for a peer's FIN as for a full close, so a
 /// half-close is reported as Readable | Closed and the reader finds end of stream by reading 0 bytes.</item>
+/// <item>That POLLHUP is sticky and cannot be masked: after a peer's FIN, WSAPoll returns at once for the socket on
+/// every call, whatever it was asked. So once a socket has hung up, a report of nothing but POLLHUP again is not
+/// passed on: a socket watched for neither direction leaves the poll set until <see cref="Modify"/> asks for one (a
+/// later reset of such an idle half-open socket is seen only at its next send or receive), and a socket watched for
+/// writability that is not writable is left out for a back-off of 1 to <see cref="MaxHangupBackoffMs"/> ms, doubling,
+/// instead of being polled again at once (a tail drains to a slow half-closed reader that much later at most).
+/// Without this a half-open connection turns the wait loop into a spin. (A negative fd does not leave an entry out:
+/// Wine answers it with POLLNVAL, so left-out entries are not passed at all.)</item>
 /// <item>Sockets only (WSAPoll accepts nothing else), and no <see cref="Readiness.Priority"/> (the Microsoft
 /// provider does not support POLLPRI).</item>
 /// <item>Windows before 10 version 2004 never reports a failed non-blocking connect (the connection-refused bug
@@ -32,9 +40,20 @@ namespace Syscalls.Runtime.Backends.WindowsPoll;
 [SupportedOSPlatform("windows")]
 internal sealed unsafe class WindowsPoller : IPoller
 {
+    /// <summary>The longest pause before a hung-up socket that waits for writability is polled again.</summary>
+    internal const int MaxHangupBackoffMs = 64;
+
     private readonly nuint _waker;
     private readonly Dictionary<nuint, int> _indexOf = new();
     private WSAPOLLFD* _fds;
+    private WSAPOLLFD* _set;                       // the entries passed to WSAPoll while some are left out
+    private int[] _setIndex = new int[64];         // entry of each _set position
+    private byte[] _hungUp = new byte[64];         // POLLHUP was seen: it stays, and says nothing new from then on
+    private byte[] _out = new byte[64];            // left out of the poll set (see the remarks)
+    private long[] _parkedUntil = new long[64];    // left out while waiting for writability: until this tick
+    private int[] _backoffMs = new int[64];
+    private int _outCount;
+    private int _parkedCount;
     private ulong[] _tokens = new ulong[64];
     private SafeHandle?[] _handles = new SafeHandle?[64];
     private byte[] _oneshot = new byte[64];
@@ -106,6 +125,10 @@ internal sealed unsafe class WindowsPoller : IPoller
         _tokens[i] = token;
         _handles[i] = handle;
         _oneshot[i] = (byte)((mode & TriggerMode.Oneshot) != 0 ? 1 : 0);
+        _hungUp[i] = 0;
+        _out[i] = 0;
+        _parkedUntil[i] = 0;
+        _backoffMs[i] = 0;
         _indexOf[s] = i;
         return Result.Success;
     }
@@ -120,6 +143,11 @@ internal sealed unsafe class WindowsPoller : IPoller
         _fds[i].events = Events(interest);
         _tokens[i] = token;
         _oneshot[i] = (byte)((mode & TriggerMode.Oneshot) != 0 ? 1 : 0);
+        // A new interest is polled afresh, except that a hung-up socket watched for neither direction stays out.
+        PutBack(i);
+        _backoffMs[i] = 0;
+        if (_hungUp[i] != 0 && _fds[i].events == 0)
+            LeaveOut(i, 0);
         return Result.Success;
     }
 
@@ -129,6 +157,7 @@ internal sealed unsafe class WindowsPoller : IPoller
         if (!TryFind(handle, out int i))
             return OsError.FromKind(ErrorKind.NotFound);
         _indexOf.Remove(_fds[i].fd);
+        PutBack(i);
         SafeHandle? h = _handles[i];
         int last = --_count;
         if (i != last)
@@ -138,6 +167,10 @@ internal sealed unsafe class WindowsPoller : IPoller
             _tokens[i] = _tokens[last];
             _handles[i] = _handles[last];
             _oneshot[i] = _oneshot[last];
+            _hungUp[i] = _hungUp[last];
+            _out[i] = _out[last];
+            _parkedUntil[i] = _parkedUntil[last];
+            _backoffMs[i] = _backoffMs[last];
             _indexOf[_fds[i].fd] = i;
         }
 
@@ -151,8 +184,26 @@ internal sealed unsafe class WindowsPoller : IPoller
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (events.Length == 0)
             return 0;
-        // reason: _fds holds _count entries, owned by this poller and only touched by the waiting thread
-        int n = WSAPoll(_fds, (uint)_count, timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds);
+        if (_parkedCount > 0)
+            timeoutMilliseconds = PutBackDue(timeoutMilliseconds);
+        WSAPOLLFD* set = _fds;
+        int setCount = _count;
+        if (_outCount > 0)
+        {
+            set = _set;
+            setCount = 0;
+            // reason: _set has _capacity entries like _fds (Grow resizes both), and setCount never exceeds _count
+            for (int i = 0; i < _count; i++)
+            {
+                if (_out[i] != 0)
+                    continue;
+                _set[setCount] = _fds[i];
+                _setIndex[setCount++] = i;
+            }
+        }
+
+        // reason: set holds setCount entries (of _fds or _set), owned by this poller and only touched by this thread
+        int n = WSAPoll(set, (uint)setCount, timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds);
         if (n == SOCKET_ERROR)
         {
             OsError e = WinError.Last();
@@ -161,26 +212,55 @@ internal sealed unsafe class WindowsPoller : IPoller
 
         if (n == 0)
             return 0;
-        if (_fds[0].revents != 0)
+        if (set[0].revents != 0)
         {
-            _fds[0].revents = 0;
+            set[0].revents = 0;
             DrainWaker();
             n--;
         }
 
         // Scan from a rotating cursor so that a span smaller than the ready set does not starve the table's tail.
-        int k = 0, users = _count - 1;
+        int k = 0, users = setCount - 1, quiet = 0;
+        Span<int> quieted = stackalloc int[Math.Min(users, 64)];
         for (int step = 0; step < users && k < events.Length && n > 0; step++)
         {
-            int i = 1 + ((_cursor + step) % users);
-            short re = _fds[i].revents;
+            int p = 1 + ((_cursor + step) % users);
+            short re = set[p].revents;
             if (re == 0)
                 continue;
-            _fds[i].revents = 0;
+            set[p].revents = 0;
             n--;
+            int i = set == _fds ? p : _setIndex[p];
+            bool wasHungUp = _hungUp[i] != 0;
+            if ((re & POLLHUP) != 0)
+                _hungUp[i] = 1;
+            if (wasHungUp && (re & ~POLLHUP) == 0)
+            {
+                // Only the sticky POLLHUP again: nothing the caller does not know. Left out after the scan, which
+                // must not reorder what it walks; more than the scratch holds wait for the next call.
+                if (quiet < quieted.Length)
+                    quieted[quiet++] = i;
+                continue;
+            }
+
+            if ((re & POLLWRNORM) != 0)
+                _backoffMs[i] = 0;
             events[k++] = new PollEvent(_tokens[i], Map(re));
             if (_oneshot[i] != 0)
                 _fds[i].events = 0;
+        }
+
+        for (int q = 0; q < quiet; q++)
+        {
+            int i = quieted[q];
+            if ((_fds[i].events & POLLWRNORM) == 0)
+            {
+                LeaveOut(i, 0);
+                continue;
+            }
+
+            _backoffMs[i] = Math.Clamp(_backoffMs[i] * 2, 1, MaxHangupBackoffMs);
+            LeaveOut(i, Environment.TickCount64 + _backoffMs[i]);
         }
 
         if (users > 0)
@@ -212,7 +292,9 @@ internal sealed unsafe class WindowsPoller : IPoller
         _count = 0;
         Winsock.Close(_waker);
         NativeMemory.Free(_fds);
+        NativeMemory.Free(_set);
         _fds = null;
+        _set = null;
     }
 
     private void DrainWaker()
@@ -223,6 +305,53 @@ internal sealed unsafe class WindowsPoller : IPoller
         while (recv(_waker, buffer, 16, 0) > 0)
         {
         }
+    }
+
+    /// <summary>Takes entry <paramref name="i"/> out of the poll set: until <paramref name="until"/> (a tick), or until
+    /// Modify when it is 0.</summary>
+    private void LeaveOut(int i, long until)
+    {
+        if (_out[i] != 0)
+            return;
+        _out[i] = 1;
+        _outCount++;
+        _parkedUntil[i] = until;
+        if (until != 0)
+            _parkedCount++;
+    }
+
+    private void PutBack(int i)
+    {
+        if (_out[i] == 0)
+            return;
+        _out[i] = 0;
+        _outCount--;
+        if (_parkedUntil[i] != 0)
+            _parkedCount--;
+        _parkedUntil[i] = 0;
+    }
+
+    /// <summary>Puts back the entries whose back-off is over; returns the wait shortened to the next one due.</summary>
+    private int PutBackDue(int timeoutMilliseconds)
+    {
+        long now = Environment.TickCount64;
+        for (int i = 1; i < _count; i++)
+        {
+            long due = _parkedUntil[i];
+            if (due == 0)
+                continue;
+            if (due <= now)
+            {
+                PutBack(i);
+                continue;
+            }
+
+            int left = (int)(due - now);
+            if (timeoutMilliseconds < 0 || left < timeoutMilliseconds)
+                timeoutMilliseconds = left;
+        }
+
+        return timeoutMilliseconds;
     }
 
     private bool TryFind(SafeHandle handle, out int index)
@@ -236,6 +365,12 @@ internal sealed unsafe class WindowsPoller : IPoller
     {
         // reason: the array is owned by this poller, freed in Dispose, and only touched by the waiting thread
         _fds = (WSAPOLLFD*)NativeMemory.Realloc(_fds, (nuint)(capacity * sizeof(WSAPOLLFD)));
+        _set = (WSAPOLLFD*)NativeMemory.Realloc(_set, (nuint)(capacity * sizeof(WSAPOLLFD)));
+        Array.Resize(ref _setIndex, capacity);
+        Array.Resize(ref _hungUp, capacity);
+        Array.Resize(ref _out, capacity);
+        Array.Resize(ref _parkedUntil, capacity);
+        Array.Resize(ref _backoffMs, capacity);
         Array.Resize(ref _tokens, capacity);
         Array.Resize(ref _handles, capacity);
         Array.Resize(ref _oneshot, capacity);
