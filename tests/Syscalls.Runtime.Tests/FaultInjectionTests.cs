@@ -239,4 +239,24 @@ public class FaultInjectionTests
         s.Dispose();
         Assert.Equal(0, child.Stop());
     }
+
+    [Theory]
+    [InlineData("EMFILE")]
+    [InlineData("ENOMEM")]
+    public void Epoll_CreateFails_FallsBackToPollWithNoFailedRequest(string errno)
+    {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
+        var env = FaultShim.Environment($"epoll_create1={errno}", out string report);
+        using ChildServer child = ChildServer.Start("epoll", env);
+        Assert.Contains("backend poll", child.Output);
+        Assert.Contains("falling back to poll", child.Output);
+        Parallel.For(0, 4, c =>
+        {
+            using Socket s = Peers.Connect(new IPEndPoint(IPAddress.Loopback, child.Port));
+            for (int round = 0; round < 5; round++)
+                Peers.EchoOnce(s, c, round, 300);
+        });
+        Assert.Equal(0, child.Stop());
+        Assert.True(FaultShim.ReadReport(report)["epoll_create1"].Injected >= 1);
+    }
 }

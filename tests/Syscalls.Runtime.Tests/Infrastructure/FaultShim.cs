@@ -19,6 +19,7 @@ public static class FaultShim
     {
         get
         {
+            Platform.RequireLinux("the LD_PRELOAD fault shim");
             var (path, error) = s_library.Value;
             if (path is null)
                 Assert.Skip("fault-injection shim unavailable: " + error);
@@ -30,6 +31,7 @@ public static class FaultShim
     /// the test launcher when there is one; skips when it cannot be built.</summary>
     public static (int ExitCode, string Output, string Error) Probe(string? rules, params string[] args)
     {
+        Platform.RequireLinux("the LD_PRELOAD fault shim");
         var (path, error) = s_probe.Value;
         if (path is null)
             Assert.Skip("fault-injection probe unavailable: " + error);

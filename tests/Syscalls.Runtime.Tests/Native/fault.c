@@ -35,9 +35,9 @@
 
 #define ACTION_SHORT (-1)
 enum { R_RECV, R_SEND, R_ACCEPT4, R_CONNECT, R_SOCKET, R_EPOLL_WAIT, R_POLL, R_READ, R_WRITE, R_SENDTO, R_RECVFROM,
-       R_URING_SETUP, R_URING_ENTER, R_URING_REGISTER, R_COUNT };
+       R_URING_SETUP, R_URING_ENTER, R_URING_REGISTER, R_EPOLL_CREATE1, R_COUNT };
 static const char *names[R_COUNT] = { "recv", "send", "accept4", "connect", "socket", "epoll_wait", "poll", "read",
-    "write", "sendto", "recvfrom", "io_uring_setup", "io_uring_enter", "io_uring_register" };
+    "write", "sendto", "recvfrom", "io_uring_setup", "io_uring_enter", "io_uring_register", "epoll_create1" };
 
 typedef struct {
     int active, action, every;
@@ -239,6 +239,11 @@ static int w_epoll_wait(int ep, struct epoll_event *ev, int n, int to) {
     FAIL_OR(R_EPOLL_WAIT, -1);
     return f(ep, ev, n, to);
 }
+static int w_epoll_create1(int flags) {
+    static int (*f)(int); if (!f) f = next("epoll_create1");
+    FAIL_OR(R_EPOLL_CREATE1, -1);
+    return f(flags);
+}
 static int w_poll(struct pollfd *fds, nfds_t n, int to) {
     static int (*f)(struct pollfd *, nfds_t, int); if (!f) f = next("poll");
     FAIL_OR(R_POLL, -1);
@@ -272,7 +277,7 @@ static const struct { const char *name; void *fn; } wrappers[] = {
     {"recv", (void *)w_recv}, {"send", (void *)w_send}, {"read", (void *)w_read}, {"write", (void *)w_write},
     {"sendto", (void *)w_sendto}, {"recvfrom", (void *)w_recvfrom}, {"accept4", (void *)w_accept4},
     {"connect", (void *)w_connect}, {"socket", (void *)w_socket}, {"epoll_wait", (void *)w_epoll_wait},
-    {"poll", (void *)w_poll}, {"syscall", (void *)w_syscall},
+    {"poll", (void *)w_poll}, {"syscall", (void *)w_syscall}, {"epoll_create1", (void *)w_epoll_create1},
 };
 
 void *dlsym(void *handle, const char *name) {
