@@ -10,6 +10,7 @@ namespace Syscalls.Runtime.Backends.Iocp;
 /// only after the operation's completion packet has been dequeued (or the operation completed inline).</summary>
 [SupportedOSPlatform("windows")]
 [StructLayout(LayoutKind.Sequential)]
+// reason: a native layout holder (OVERLAPPED first, fixed address area), only ever used through pointers into native memory
 internal unsafe struct IocpOperation
 {
     /// <summary>Bytes AcceptEx needs per address: the largest sockaddr plus the 16 bytes its documentation demands.</summary>

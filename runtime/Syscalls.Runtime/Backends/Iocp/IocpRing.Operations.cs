@@ -10,9 +10,10 @@ using static Syscalls.Windows.Ws2_32;
 namespace Syscalls.Runtime.Backends.Iocp;
 
 /// <summary>Issuing each opcode, and what its completion needs (SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT).</summary>
-internal sealed unsafe partial class IocpRing
+internal sealed partial class IocpRing
 {
-    private void Issue(int slot)
+    // reason: the slot's native block is ours until its packet is dequeued (or it completes inline); buffers are pinned POH slabs
+    private unsafe void Issue(int slot)
     {
         ref Op op = ref _ops[slot];
         if (op.CancelRequested)
@@ -117,7 +118,8 @@ internal sealed unsafe partial class IocpRing
     }
 
     /// <summary>The final step of Accept, Connect, Recv and Send, from a packet or inline.</summary>
-    private void Finish(int slot, int bytes, OsError error)
+    // reason: &listener is a stack local outliving setsockopt; the block is still the slot's until Complete releases it
+    private unsafe void Finish(int slot, int bytes, OsError error)
     {
         ref Op op = ref _ops[slot];
         int result = bytes;
@@ -153,11 +155,11 @@ internal sealed unsafe partial class IocpRing
         Complete(slot, result, error);
     }
 
-    private OsError OverlappedError(int slot)
+    // reason: the block stays ours until Finish; bytes and flags are stack locals
+    private unsafe OsError OverlappedError(int slot)
     {
         ref Op op = ref _ops[slot];
         uint bytes = 0, flags = 0;
-        // reason: the block stays ours until Finish; bytes and flags are stack locals
         if (WSAGetOverlappedResult(op.Socket, &op.Block->Overlapped, &bytes, 0, &flags) != 0)
             return default;
         OsError e = WinError.Last();
@@ -165,7 +167,8 @@ internal sealed unsafe partial class IocpRing
         return e.Kind == ErrorKind.BadDescriptor ? new OsError(ErrorKind.Canceled, e.Code) : e;
     }
 
-    private void IssueCancel(int slot)
+    // reason: a Kernel-phase target's block stays allocated until its packet is dequeued, so CancelIoEx names a live OVERLAPPED
+    private unsafe void IssueCancel(int slot)
     {
         ref Op cancel = ref _ops[slot];
         if (!_byUserData.TryGetValue(cancel.Target.Value, out int t) || t == slot)
@@ -251,11 +254,11 @@ internal sealed unsafe partial class IocpRing
         return Winsock.Bind(socket, any);
     }
 
-    private static NetEndpoint AcceptRemote(IocpOperation* block)
+    // reason: the address area is in the block, which this slot still owns; the out values are stack locals
+    private static unsafe NetEndpoint AcceptRemote(IocpOperation* block)
     {
         sockaddr* local = null, remote = null;
         int localLength = 0, remoteLength = 0;
-        // reason: the address area is in the block, which this slot still owns; the out values are stack locals
         Mswsock.GetAcceptExSockaddrs(block->Addresses, 0, IocpOperation.AcceptAddressLength, IocpOperation.AcceptAddressLength,
             &local, &localLength, &remote, &remoteLength);
         return remote is null ? default : Winsock.ReadSockaddr((byte*)remote, remoteLength);

@@ -28,7 +28,7 @@ namespace Syscalls.Runtime.Backends.Iocp;
 /// System.Net.Sockets socket that did asynchronous I/O) fails with <see cref="ErrorKind.InvalidArgument"/>.</para>
 /// </remarks>
 [SupportedOSPlatform("windows")]
-internal sealed unsafe partial class IocpRing : IRing
+internal sealed partial class IocpRing : IRing
 {
     private const nuint SocketKey = 1;
     private const nuint WakeKey = 2;
@@ -49,7 +49,8 @@ internal sealed unsafe partial class IocpRing : IRing
     private RingCompletion[] _ready = new RingCompletion[64];
     private int _readyHead;
     private int _readyCount;
-    private readonly OVERLAPPED_ENTRY* _entries;
+    // reason: MaxBatch entries the kernel fills on dequeue; allocated in the constructor, freed at the end of Dispose
+    private readonly unsafe OVERLAPPED_ENTRY* _entries;
     private int _inFlight;
     private int _wakePending;
     private bool _wokenUnseen;
@@ -61,7 +62,11 @@ internal sealed unsafe partial class IocpRing : IRing
         _skipOnSuccess = skipOnSuccess;
         _queueCapacity = Math.Max(1, options.Entries);
         _queue = new int[_queueCapacity];
-        _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed(MaxBatch, (nuint)sizeof(OVERLAPPED_ENTRY));
+        // reason: a fresh native block of MaxBatch entries, owned by this ring and freed in Dispose
+        unsafe
+        {
+            _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed(MaxBatch, (nuint)sizeof(OVERLAPPED_ENTRY));
+        }
     }
 
     /// <summary>Operations that succeeded at once and completed without a packet (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).</summary>
@@ -249,10 +254,17 @@ internal sealed unsafe partial class IocpRing : IRing
     {
         // Coalesced: one wake packet at a time; the flag is cleared when the packet is dequeued.
         if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
-            PostQueuedCompletionStatus(_port, 0, WakeKey, null);
+        {
+            // reason: a wake packet carries no OVERLAPPED; the null is queued as a value and never dereferenced
+            unsafe
+            {
+                PostQueuedCompletionStatus(_port, 0, WakeKey, null);
+            }
+        }
     }
 
-    public void Dispose()
+    // reason: Kernel-phase blocks stay allocated until their packet is dequeued below; blocks and _entries are freed only after the drain
+    public unsafe void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
@@ -305,7 +317,8 @@ internal sealed unsafe partial class IocpRing : IRing
 
     /// <summary>Dequeues up to <c>completions.Length</c> packets (one GetQueuedCompletionStatusEx call) and turns
     /// those of operations into completions; wake packets only set <paramref name="woken"/>.</summary>
-    private int Dequeue(Span<RingCompletion> completions, int timeoutMilliseconds, out bool woken)
+    // reason: _entries (MaxBatch entries) is owned by this ring until Dispose; each lpOverlapped is the first field of a live slot block
+    private unsafe int Dequeue(Span<RingCompletion> completions, int timeoutMilliseconds, out bool woken)
     {
         woken = false;
         if (completions.IsEmpty)
@@ -314,7 +327,6 @@ internal sealed unsafe partial class IocpRing : IRing
         uint wait = timeoutMilliseconds < 0 ? INFINITE : (uint)timeoutMilliseconds;
         if (wait != 0)
             BlockingWaits++;
-        // reason: _entries holds MaxBatch entries, owned by this ring and freed only in Dispose; n is a stack local
         if (GetQueuedCompletionStatusEx(_port, _entries, max, &n, wait, 0) == 0)
         {
             OsError e = WinError.Last();
@@ -408,8 +420,11 @@ internal sealed unsafe partial class IocpRing : IRing
             Array.Resize(ref _ops, _ops.Length * 2);
         int slot = _slotCount++;
         // reason: the block is owned by this slot for the ring's lifetime and freed in Dispose after the last packet
-        _ops[slot].Block = (IocpOperation*)NativeMemory.AllocZeroed((nuint)sizeof(IocpOperation));
-        _ops[slot].Block->Slot = slot;
+        unsafe
+        {
+            _ops[slot].Block = (IocpOperation*)NativeMemory.AllocZeroed((nuint)sizeof(IocpOperation));
+            _ops[slot].Block->Slot = slot;
+        }
         return slot;
     }
 
@@ -449,7 +464,8 @@ internal sealed unsafe partial class IocpRing : IRing
     /// <summary>The managed half of one slot.</summary>
     private struct Op
     {
-        internal IocpOperation* Block;
+        // reason: allocated in AllocateSlot; never moves; freed in Dispose only after its last packet
+        internal unsafe IocpOperation* Block;
         internal IocpPhase Phase;
         internal RingOpcode Opcode;
         internal bool HasBuffer;

@@ -12,7 +12,7 @@ namespace Syscalls.Runtime.Backends.Iocp;
 /// which are called through the LPFN_* signatures of mswsock.h. Loaded once per process from an AF_INET TCP socket;
 /// the Microsoft provider serves IPv4 and IPv6 TCP with the same functions.</summary>
 [SupportedOSPlatform("windows")]
-internal static unsafe class Mswsock
+internal static class Mswsock
 {
     private static readonly object s_gate = new();
     private static bool s_loaded;
@@ -21,16 +21,19 @@ internal static unsafe class Mswsock
     // LPFN_ACCEPTEX: BOOL (SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer, DWORD
     // dwReceiveDataLength, DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
     // LPOVERLAPPED lpOverlapped). x64 Windows has one calling convention, so PASCAL changes nothing.
-    internal static delegate* unmanaged<nuint, nuint, void*, uint, uint, uint, uint*, OVERLAPPED*, int> AcceptEx;
+    // reason: the provider's pointer from WSAIoctl; valid while Winsock stays started, i.e. until exit (no WSACleanup)
+    internal static unsafe delegate* unmanaged<nuint, nuint, void*, uint, uint, uint, uint*, OVERLAPPED*, int> AcceptEx;
 
     // LPFN_CONNECTEX: BOOL (SOCKET s, const struct sockaddr *name, int namelen, PVOID lpSendBuffer, DWORD
     // dwSendDataLength, LPDWORD lpdwBytesSent, LPOVERLAPPED lpOverlapped).
-    internal static delegate* unmanaged<nuint, sockaddr*, int, void*, uint, uint*, OVERLAPPED*, int> ConnectEx;
+    // reason: the provider's pointer from WSAIoctl; valid while Winsock stays started, i.e. until exit (no WSACleanup)
+    internal static unsafe delegate* unmanaged<nuint, sockaddr*, int, void*, uint, uint*, OVERLAPPED*, int> ConnectEx;
 
     // LPFN_GETACCEPTEXSOCKADDRS: VOID (PVOID lpOutputBuffer, DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
     // DWORD dwRemoteAddressLength, struct sockaddr **LocalSockaddr, LPINT LocalSockaddrLength, struct sockaddr
     // **RemoteSockaddr, LPINT RemoteSockaddrLength).
-    internal static delegate* unmanaged<void*, uint, uint, uint, sockaddr**, int*, sockaddr**, int*, void> GetAcceptExSockaddrs;
+    // reason: the provider's pointer from WSAIoctl; valid while Winsock stays started, i.e. until exit (no WSACleanup)
+    internal static unsafe delegate* unmanaged<void*, uint, uint, uint, sockaddr**, int*, sockaddr**, int*, void> GetAcceptExSockaddrs;
 
     /// <summary>Loads the three pointers once; later calls return the first outcome.</summary>
     internal static Result Load()
@@ -45,7 +48,8 @@ internal static unsafe class Mswsock
         }
     }
 
-    private static OsError LoadCore()
+    // reason: only casts the nint that WSAIoctl returned for each WSAID to its LPFN_* signature
+    private static unsafe OsError LoadCore()
     {
         Result<nuint> created = Winsock.Socket(AddressFamily.InterNetwork, SocketType.Stream);
         if (!created.TryGetValue(out nuint s))
@@ -72,11 +76,11 @@ internal static unsafe class Mswsock
         }
     }
 
-    private static Result<nint> Get(nuint s, Guid id)
+    // reason: the guid, the output pointer and the byte count are stack locals that outlive this synchronous call
+    private static unsafe Result<nint> Get(nuint s, Guid id)
     {
         nint fn = 0;
         uint bytes = 0;
-        // reason: the guid, the output pointer and the byte count are stack locals that outlive this synchronous call
         int rc = WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, (uint)sizeof(Guid), &fn, (uint)sizeof(nint), &bytes, null, null);
         if (rc == SOCKET_ERROR)
             return WinError.Last();

@@ -7,7 +7,7 @@ namespace Syscalls.Runtime.Backends.Kqueue;
 /// and no usable per-call MSG_NOSIGNAL, so every socket the runtime creates or accepts goes through
 /// <see cref="Prepare"/>. Callers pass raw descriptors they keep alive (a SafeHandle they hold).</summary>
 [SupportedOSPlatform("macos")]
-internal static unsafe class DarwinSocketOptions
+internal static class DarwinSocketOptions
 {
     /// <summary>Close-on-exec, SO_NOSIGPIPE, and non-blocking unless <paramref name="blocking"/>: call on the result
     /// of every socket(2) and accept(2) (accepted sockets do not reliably inherit these from the listener).</summary>
@@ -23,19 +23,19 @@ internal static unsafe class DarwinSocketOptions
 
     /// <summary>SO_NOSIGPIPE: a write to a connection the peer closed fails with EPIPE instead of raising SIGPIPE.
     /// Unlike MSG_NOSIGNAL it is a property of the socket, so it also covers write(2)/writev(2)/sendmsg(2).</summary>
-    internal static Result SetNoSigPipe(int fd)
+    // reason: &one is a stack local that outlives the call
+    internal static unsafe Result SetNoSigPipe(int fd)
     {
         int one = 1;
-        // reason: &one is a stack local that outlives the call
         return setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(int)) == 0 ? Result.Success : DarwinErrno.Last();
     }
 
     /// <summary>Reads SO_NOSIGPIPE back (for tests and diagnostics).</summary>
-    internal static Result<bool> HasNoSigPipe(int fd)
+    // reason: both pointers are stack locals that outlive the call
+    internal static unsafe Result<bool> HasNoSigPipe(int fd)
     {
         int value = 0;
         uint len = sizeof(int);
-        // reason: both pointers are stack locals that outlive the call
         return getsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &value, &len) == 0 ? value != 0 : DarwinErrno.Last();
     }
 

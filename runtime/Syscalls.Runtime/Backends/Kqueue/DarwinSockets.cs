@@ -13,7 +13,7 @@ namespace Syscalls.Runtime.Backends.Kqueue;
 /// accepts (close-on-exec, SO_NOSIGPIPE, non-blocking), since macOS has no SOCK_CLOEXEC/SOCK_NONBLOCK, accept4 or
 /// MSG_NOSIGNAL. Callers pass raw descriptors they keep alive (a SafeHandle they hold).</summary>
 [SupportedOSPlatform("macos")]
-internal static unsafe class DarwinSockets
+internal static class DarwinSockets
 {
     /// <summary>Bytes of a sockaddr_storage; every sockaddr we build or read fits.</summary>
     internal const int SockaddrCapacity = 128;
@@ -25,7 +25,8 @@ internal static unsafe class DarwinSockets
         return fd >= 0 ? Prepared(fd, blocking) : DarwinErrno.Last();
     }
 
-    internal static Result<int> Accept(int listener, bool blocking = false)
+    // reason: null address and length pointers ask for no peer address; nothing is dereferenced
+    internal static unsafe Result<int> Accept(int listener, bool blocking = false)
     {
         while (true)
         {
@@ -40,55 +41,55 @@ internal static unsafe class DarwinSockets
 
     internal static Result Close(int fd) => close(fd) == 0 ? Result.Success : DarwinErrno.Last();
 
-    internal static Result SetSockOpt(int fd, int level, int name, int value)
+    // reason: &value is a stack local that outlives the call
+    internal static unsafe Result SetSockOpt(int fd, int level, int name, int value)
     {
-        // reason: &value is a stack local that outlives the call
         return setsockopt(fd, level, name, &value, sizeof(int)) == 0 ? Result.Success : DarwinErrno.Last();
     }
 
-    internal static Result<int> GetSockOpt(int fd, int level, int name)
+    // reason: both pointers are stack locals that outlive the call
+    internal static unsafe Result<int> GetSockOpt(int fd, int level, int name)
     {
         int value = 0;
         uint len = sizeof(int);
-        // reason: both pointers are stack locals that outlive the call
         return getsockopt(fd, level, name, &value, &len) == 0 ? value : DarwinErrno.Last();
     }
 
     /// <summary>SO_LINGER {on, 0}: close(2) then sends a reset instead of a FIN.</summary>
-    internal static Result SetLingerZero(int fd)
+    // reason: &l is a stack local that outlives the call
+    internal static unsafe Result SetLingerZero(int fd)
     {
         linger l = default;
         l.l_onoff = 1;
         l.l_linger = 0;
-        // reason: &l is a stack local that outlives the call
         return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, (uint)sizeof(linger)) == 0 ? Result.Success : DarwinErrno.Last();
     }
 
-    internal static Result Bind(int fd, in NetEndpoint endpoint)
+    // reason: sa is a stack buffer that outlives the call
+    internal static unsafe Result Bind(int fd, in NetEndpoint endpoint)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = WriteSockaddr(endpoint, sa);
-        // reason: sa is a stack buffer that outlives the call
         return bind(fd, (sockaddr*)sa, len) == 0 ? Result.Success : DarwinErrno.Last();
     }
 
     internal static Result Listen(int fd, int backlog) => listen(fd, backlog) == 0 ? Result.Success : DarwinErrno.Last();
 
     /// <summary>connect(2); EINTR, like EINPROGRESS, leaves the connect going on in the background.</summary>
-    internal static Result Connect(int fd, in NetEndpoint endpoint)
+    // reason: sa is a stack buffer that outlives the call
+    internal static unsafe Result Connect(int fd, in NetEndpoint endpoint)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = WriteSockaddr(endpoint, sa);
-        // reason: sa is a stack buffer that outlives the call
         if (connect(fd, (sockaddr*)sa, len) == 0)
             return Result.Success;
         OsError e = DarwinErrno.Last();
         return e.Kind == ErrorKind.Interrupted ? new OsError(ErrorKind.InProgress, e.Code) : e;
     }
 
-    internal static Result<int> Recv(int fd, Span<byte> buffer)
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> Recv(int fd, Span<byte> buffer)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = buffer)
         {
             while (true)
@@ -104,9 +105,9 @@ internal static unsafe class DarwinSockets
     }
 
     /// <summary>send(2); no flag needed against SIGPIPE: every socket of the runtime has SO_NOSIGPIPE.</summary>
-    internal static Result<int> Send(int fd, ReadOnlySpan<byte> data)
+    // reason: the span is pinned for the duration of the call only
+    internal static unsafe Result<int> Send(int fd, ReadOnlySpan<byte> data)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = data)
         {
             while (true)
@@ -122,11 +123,11 @@ internal static unsafe class DarwinSockets
     }
 
     /// <summary>sendto(2): one datagram; SO_NOSIGPIPE is already set on every socket of the runtime.</summary>
-    internal static Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to)
+    // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
+    internal static unsafe Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = WriteSockaddr(to, sa);
-        // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
         fixed (byte* p = data)
         {
             while (true)
@@ -143,10 +144,10 @@ internal static unsafe class DarwinSockets
 
     /// <summary>recvmsg(2) for one datagram: Darwin's recv has no MSG_TRUNC length (the flag is Linux's), but
     /// recvmsg reports the cut in msg_flags, returned as <paramref name="truncated"/>.</summary>
-    internal static Result<int> RecvFrom(int fd, Span<byte> buffer, out NetEndpoint from, out bool truncated)
+    // reason: the span is pinned, and sa, iov and msg are stack locals, all for the duration of the call only
+    internal static unsafe Result<int> RecvFrom(int fd, Span<byte> buffer, out NetEndpoint from, out bool truncated)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
-        // reason: the span is pinned, and sa, iov and msg are stack locals, all for the duration of the call only
         fixed (byte* p = buffer)
         {
             iovec iov = default;
@@ -180,19 +181,19 @@ internal static unsafe class DarwinSockets
 
     internal static Result Shutdown(int fd, int how) => shutdown(fd, how) == 0 ? Result.Success : DarwinErrno.Last();
 
-    internal static Result<NetEndpoint> GetSockName(int fd)
+    // reason: sa and len are stack locals that outlive the call
+    internal static unsafe Result<NetEndpoint> GetSockName(int fd)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = SockaddrCapacity;
-        // reason: sa and len are stack locals that outlive the call
         return getsockname(fd, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : DarwinErrno.Last();
     }
 
-    internal static Result<NetEndpoint> GetPeerName(int fd)
+    // reason: sa and len are stack locals that outlive the call
+    internal static unsafe Result<NetEndpoint> GetPeerName(int fd)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = SockaddrCapacity;
-        // reason: sa and len are stack locals that outlive the call
         return getpeername(fd, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : DarwinErrno.Last();
     }
 
@@ -218,9 +219,9 @@ internal static unsafe class DarwinSockets
     }
 
     /// <summary>sockaddr_in/sockaddr_in6 with BSD's sin_len and one-byte family; returns the length.</summary>
-    internal static uint WriteSockaddr(in NetEndpoint endpoint, byte* sa)
+    // reason: callers pass a stackalloc'd buffer of SockaddrCapacity bytes that outlives the call using it
+    internal static unsafe uint WriteSockaddr(in NetEndpoint endpoint, byte* sa)
     {
-        // reason: callers pass a stackalloc'd buffer of SockaddrCapacity bytes that outlives the call using it
         new Span<byte>(sa, SockaddrCapacity).Clear();
         if (endpoint.Family == AddressFamily.InterNetwork)
         {
@@ -246,9 +247,9 @@ internal static unsafe class DarwinSockets
         throw new ArgumentException("The endpoint has no address family.", nameof(endpoint));
     }
 
-    internal static NetEndpoint ReadSockaddr(byte* sa, uint length)
+    // reason: sa is the caller's SockaddrCapacity-byte buffer that the kernel filled; length bounds what is read
+    internal static unsafe NetEndpoint ReadSockaddr(byte* sa, uint length)
     {
-        // reason: sa is the caller's SockaddrCapacity-byte buffer that the kernel filled; length bounds what is read
         int family = ((sockaddr*)sa)->sa_family;
         if (family == AF_INET && length >= (uint)sizeof(sockaddr_in))
         {

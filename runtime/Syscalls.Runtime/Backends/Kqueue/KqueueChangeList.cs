@@ -35,23 +35,25 @@ internal struct KqueueEntry
 /// <remarks>macOS declares struct kevent under #pragma pack(4): on LP64 its offsets are the natural ones and only its
 /// alignment (4) differs, which NativeMemory's allocations exceed.</remarks>
 [SupportedOSPlatform("macos")]
-internal sealed unsafe class KqueueChangeList : IDisposable
+internal sealed class KqueueChangeList : IDisposable
 {
-    private kevent* _items;
+    // reason: _capacity changes; Grow reallocates, Dispose frees, only the thread owning the poller's changes touches them
+    private unsafe kevent* _items;
     private int _capacity;
 
     internal int Count { get; private set; }
 
     /// <summary>The queued changes (valid until the next <see cref="Add"/>, which may move them).</summary>
-    internal kevent* Items => _items;
+    // reason: the caller passes Count entries to kevent(2) before the next Add, which may move them
+    internal unsafe kevent* Items => _items;
 
     /// <summary>Queues one change. <paramref name="token"/> travels in udata so that an EV_ERROR reply (which echoes
     /// the change) and every event of the knote name their registration without a lookup.</summary>
-    internal void Add(int fd, int filter, int flags, ulong token)
+    // reason: Count < _capacity after Grow, and the buffer is owned by this list until Dispose
+    internal unsafe void Add(int fd, int filter, int flags, ulong token)
     {
         if (Count == _capacity)
             Grow(Math.Max(16, _capacity * 2));
-        // reason: Count < _capacity after Grow, and the buffer is owned by this list until Dispose
         ref kevent ev = ref _items[Count++];
         ev = default;
         ev.ident = (nuint)(uint)fd;
@@ -65,11 +67,11 @@ internal sealed unsafe class KqueueChangeList : IDisposable
     /// </summary>
     /// <remarks>Old xnu (macOS 10.12 era) overwrote the errno of a refused EV_RECEIPT change with 0; current xnu keeps
     /// it. That is why the wait path batches without EV_RECEIPT and only flushes use it.</remarks>
-    internal void RequestReceipts(bool on)
+    // reason: i < Count <= _capacity, and the buffer is owned by this list until Dispose
+    internal unsafe void RequestReceipts(bool on)
     {
         for (int i = 0; i < Count; i++)
         {
-            // reason: i < Count <= _capacity
             if (on)
                 _items[i].flags |= (ushort)EV_RECEIPT;
             else
@@ -80,7 +82,8 @@ internal sealed unsafe class KqueueChangeList : IDisposable
     /// <summary>Forgets the queued changes (call once the kernel has applied them).</summary>
     internal void Clear() => Count = 0;
 
-    public void Dispose()
+    // reason: the list's own buffer, freed once and then forgotten; callers stop using Items before disposing
+    public unsafe void Dispose()
     {
         if (_items != null)
             NativeMemory.Free(_items);
@@ -89,9 +92,9 @@ internal sealed unsafe class KqueueChangeList : IDisposable
         Count = 0;
     }
 
-    private void Grow(int capacity)
+    // reason: the buffer is owned by this list and only touched by the thread that owns the poller's changes
+    private unsafe void Grow(int capacity)
     {
-        // reason: the buffer is owned by this list and only touched by the thread that owns the poller's changes
         _items = (kevent*)NativeMemory.Realloc(_items, (nuint)(capacity * sizeof(kevent)));
         _capacity = capacity;
     }

@@ -26,7 +26,7 @@ namespace Syscalls.Runtime.Backends.Kqueue;
 /// nothing (not even an error) is reported for it until <see cref="Modify"/> asks again.</para>
 /// </remarks>
 [SupportedOSPlatform("macos")]
-internal sealed unsafe class KqueuePoller : IPoller
+internal sealed class KqueuePoller : IPoller
 {
     /// <summary>Token of the waker's knote; user tokens may not use it (same rule as the other pollers).</summary>
     internal const ulong WakeToken = ulong.MaxValue;
@@ -45,7 +45,8 @@ internal sealed unsafe class KqueuePoller : IPoller
     private uint[] _batchStamp = new uint[256];
     private uint _stamp;
     private int _failures;
-    private kevent* _native;
+    // reason: the kernel writes ready events here (_nativeCapacity entries); EnsureNative/Dispose own it
+    private unsafe kevent* _native;
     private int _nativeCapacity;
     private int _wakePending;
     private int _disposed;
@@ -150,7 +151,8 @@ internal sealed unsafe class KqueuePoller : IPoller
     internal OsError ChangeError(SafeHandle handle)
         => _registrations.Find(handle).TryGetValue(out int fd) ? _entries[fd].ChangeError : OsError.FromKind(ErrorKind.NotFound);
 
-    public Result<int> Wait(Span<PollEvent> events, int timeoutMilliseconds)
+    // reason: changelist (Count) and _native (events.Length) are ours, ts is a stack local, no Register/Modify runs during a wait
+    public unsafe Result<int> Wait(Span<PollEvent> events, int timeoutMilliseconds)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (events.Length == 0)
@@ -178,8 +180,6 @@ internal sealed unsafe class KqueuePoller : IPoller
             timeout = &ts;
         }
 
-        // reason: the changelist and _native belong to this poller and hold Count and events.Length entries; ts is a
-        // stack local; Register/Modify (which may move the changelist) never run during a wait (IPoller threading)
         int n = kevent(_kq, _changes.Items, _changes.Count, _native, events.Length, timeout);
         if (n < 0)
         {
@@ -199,7 +199,8 @@ internal sealed unsafe class KqueuePoller : IPoller
         return k;
     }
 
-    public void Wake()
+    // reason: &trigger is a stack local; with nevents 0 kevent applies the change and returns without scanning
+    public unsafe void Wake()
     {
         if (Interlocked.Exchange(ref _wakePending, 1) != 0 || Volatile.Read(ref _disposed) != 0)
             return;
@@ -207,11 +208,11 @@ internal sealed unsafe class KqueuePoller : IPoller
         trigger.ident = WakeIdent;
         trigger.filter = (short)EVFILT_USER;
         trigger.fflags = (uint)NOTE_TRIGGER;
-        // reason: &trigger is a stack local; with nevents 0 kevent applies the change and returns without scanning
         kevent(_kq, &trigger, 1, null, 0, null);
     }
 
-    public void Dispose()
+    // reason: _disposed is set, so no Wait can be using _native any more; freed once, then forgotten
+    public unsafe void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
@@ -225,7 +226,8 @@ internal sealed unsafe class KqueuePoller : IPoller
 
     // ---------------------------------------------------------------- changes
 
-    private static Result AddWaker(int kq)
+    // reason: change, receipt and zero are stack locals that outlive the synchronous kevent call
+    private static unsafe Result AddWaker(int kq)
     {
         kevent change = default;
         change.ident = WakeIdent;
@@ -234,7 +236,6 @@ internal sealed unsafe class KqueuePoller : IPoller
         change.udata = (void*)WakeToken;
         kevent receipt = default;
         timespec zero = default;
-        // reason: all three are stack locals that outlive the call
         int n = kevent(kq, &change, 1, &receipt, 1, &zero);
         if (n < 0)
             return DarwinErrno.Last();
@@ -283,7 +284,8 @@ internal sealed unsafe class KqueuePoller : IPoller
 
     /// <summary>Submits the changelist with EV_RECEIPT; a refusal for <paramref name="forgetFd"/> (being deregistered)
     /// is dropped, the others are kept for the next wait.</summary>
-    private Result FlushCore(int forgetFd)
+    // reason: the changelist and _native hold n entries each and belong to this poller; zero is a stack local
+    private unsafe Result FlushCore(int forgetFd)
     {
         int n = _changes.Count;
         if (n == 0)
@@ -294,7 +296,6 @@ internal sealed unsafe class KqueuePoller : IPoller
         int got;
         while (true)
         {
-            // reason: the changelist and _native hold n entries each and belong to this poller; zero is a stack local
             got = kevent(_kq, _changes.Items, n, _native, n, &zero);
             if (got >= 0)
                 break;
@@ -372,7 +373,8 @@ internal sealed unsafe class KqueuePoller : IPoller
 
     /// <summary>Turns <paramref name="n"/> native entries into events: one per descriptor (its read and write knotes
     /// merged), refusals recorded, the waker's trigger swallowed.</summary>
-    private int Collect(Span<PollEvent> events, int n)
+    // reason: _native is owned by this poller until Dispose, and i < n <= events.Length <= _nativeCapacity
+    private unsafe int Collect(Span<PollEvent> events, int n)
     {
         if (++_stamp == 0)
         {
@@ -384,7 +386,6 @@ internal sealed unsafe class KqueuePoller : IPoller
         bool writeClosed = false;
         for (int i = 0; i < n; i++)
         {
-            // reason: i < n <= events.Length <= _nativeCapacity
             ref kevent ev = ref _native[i];
             if ((ev.flags & EV_ERROR) != 0)
             {
@@ -475,11 +476,11 @@ internal sealed unsafe class KqueuePoller : IPoller
         Array.Resize(ref _batchStamp, size);
     }
 
-    private void EnsureNative(int capacity)
+    // reason: the buffer is owned by this poller, freed in Dispose, and only touched by the thread that waits
+    private unsafe void EnsureNative(int capacity)
     {
         if (capacity <= _nativeCapacity)
             return;
-        // reason: the buffer is owned by this poller, freed in Dispose, and only touched by the thread that waits
         _native = (kevent*)NativeMemory.Realloc(_native, (nuint)(capacity * sizeof(kevent)));
         _nativeCapacity = capacity;
     }

@@ -14,7 +14,7 @@ namespace Syscalls.Runtime.Backends.Windows;
 /// pitfalls defaults (WSAStartup once, overlapped and non-inheritable sockets, no SO_REUSEADDR port stealing).
 /// Callers pass raw SOCKET values they keep alive (a SafeHandle they hold).</summary>
 [SupportedOSPlatform("windows")]
-internal static unsafe class Winsock
+internal static class Winsock
 {
     /// <summary>Bytes of a SOCKADDR_STORAGE; every sockaddr we build or read fits.</summary>
     internal const int SockaddrCapacity = 128;
@@ -22,12 +22,12 @@ internal static unsafe class Winsock
     private static int s_started;
 
     /// <summary>WSAStartup(2.2), once per process; never undone (WSACleanup at exit would race other users).</summary>
-    internal static Result EnsureStarted()
+    // reason: &data is a stack local that outlives the synchronous call
+    internal static unsafe Result EnsureStarted()
     {
         if (Volatile.Read(ref s_started) != 0)
             return Result.Success;
         WSADATA data;
-        // reason: &data is a stack local that outlives the call
         int rc = WSAStartup(0x0202, &data);
         if (rc != 0)
             return WinError.ToError(rc);   // WSAStartup returns its error instead of setting it
@@ -39,7 +39,8 @@ internal static unsafe class Winsock
 
     /// <summary>WSASocketW: overlapped (usable with IOCP), not inherited by child processes (the CLOEXEC of
     /// Windows); non-blocking (FIONBIO) unless <paramref name="blocking"/>.</summary>
-    internal static Result<nuint> Socket(AddressFamily family, SocketType type, bool blocking = false)
+    // reason: the null WSAPROTOCOL_INFOW is never dereferenced; no pointer outlives the call
+    internal static unsafe Result<nuint> Socket(AddressFamily family, SocketType type, bool blocking = false)
     {
         Result started = EnsureStarted();
         if (!started.IsSuccess)
@@ -64,10 +65,10 @@ internal static unsafe class Winsock
     }
 
     /// <summary>Whether child processes would inherit the socket (HANDLE_FLAG_INHERIT), the Windows FD_CLOEXEC.</summary>
-    internal static Result<bool> IsInheritable(nuint s)
+    // reason: &flags is a stack local that outlives the synchronous call
+    internal static unsafe Result<bool> IsInheritable(nuint s)
     {
         uint flags = 0;
-        // reason: &flags is a stack local that outlives the call
         return Syscalls.Windows.Kernel32.GetHandleInformation((nint)s, &flags) != 0
             ? (flags & (uint)Syscalls.Windows.Kernel32.HANDLE_FLAG_INHERIT) != 0
             : WinError.Last();
@@ -82,37 +83,38 @@ internal static unsafe class Winsock
     internal static Result Close(nuint s) => closesocket(s) == 0 ? Result.Success : WinError.Last();
 
     /// <summary>FIONBIO. Windows cannot read the mode back, so callers remember what they set.</summary>
-    internal static Result SetNonBlocking(nuint s, bool nonBlocking)
+    // reason: &on is a stack local that outlives the synchronous call
+    internal static unsafe Result SetNonBlocking(nuint s, bool nonBlocking)
     {
         uint on = nonBlocking ? 1u : 0u;
-        // reason: &on is a stack local that outlives the call
         return ioctlsocket(s, unchecked((int)FIONBIO), &on) == 0 ? Result.Success : WinError.Last();
     }
 
-    internal static Result SetSockOpt(nuint s, int level, int name, int value)
+    // reason: &value is a stack local (the parameter) that outlives the synchronous call
+    internal static unsafe Result SetSockOpt(nuint s, int level, int name, int value)
     {
-        // reason: &value is a stack local that outlives the call
         return setsockopt(s, level, name, (byte*)&value, sizeof(int)) == 0 ? Result.Success : WinError.Last();
     }
 
-    internal static Result<int> GetSockOpt(nuint s, int level, int name)
+    // reason: both pointers are stack locals that outlive the synchronous call
+    internal static unsafe Result<int> GetSockOpt(nuint s, int level, int name)
     {
         int value = 0, len = sizeof(int);
-        // reason: both pointers are stack locals that outlive the call
         return getsockopt(s, level, name, (byte*)&value, &len) == 0 ? value : WinError.Last();
     }
 
     /// <summary>SO_LINGER {1, 0}: closesocket then resets the connection instead of a graceful FIN.</summary>
-    internal static Result SetLingerZero(nuint s)
+    // reason: &l is a stack local that outlives the synchronous call
+    internal static unsafe Result SetLingerZero(nuint s)
     {
         linger l = default;
         l.l_onoff = 1;
         l.l_linger = 0;
-        // reason: &l is a stack local that outlives the call
         return setsockopt(s, SOL_SOCKET, SO_LINGER, (byte*)&l, sizeof(linger)) == 0 ? Result.Success : WinError.Last();
     }
 
-    internal static Result Bind(nuint s, in NetEndpoint endpoint)
+    // reason: sa is a stackalloc of SockaddrCapacity bytes that outlives the synchronous call
+    internal static unsafe Result Bind(nuint s, in NetEndpoint endpoint)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         int len = WriteSockaddr(endpoint, sa);
@@ -141,7 +143,8 @@ internal static unsafe class Winsock
     /// <summary>accept(2), not inheritable: the new socket takes the listener's blocking mode, but nothing promises it
     /// takes WSA_FLAG_NO_HANDLE_INHERIT (under Wine it does not), so HANDLE_FLAG_INHERIT is cleared here.
     /// WSAEWOULDBLOCK when none is queued.</summary>
-    internal static Result<nuint> Accept(nuint listener)
+    // reason: null address and length pointers ask for no peer address; nothing is dereferenced
+    internal static unsafe Result<nuint> Accept(nuint listener)
     {
         nuint c = accept(listener, null, null);
         if (c == INVALID_SOCKET)
@@ -155,7 +158,8 @@ internal static unsafe class Winsock
 
     /// <summary>connect(2). A non-blocking socket gives <see cref="ErrorKind.WouldBlock"/> (WSAEWOULDBLOCK, where Unix
     /// says EINPROGRESS): wait for writability, then read SO_ERROR.</summary>
-    internal static Result Connect(nuint s, in NetEndpoint endpoint)
+    // reason: sa is a stackalloc of SockaddrCapacity bytes that outlives the synchronous call
+    internal static unsafe Result Connect(nuint s, in NetEndpoint endpoint)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         int len = WriteSockaddr(endpoint, sa);
@@ -166,9 +170,9 @@ internal static unsafe class Winsock
     }
 
     /// <summary>recv; 0 means end of stream. Windows never raises a signal, so there is nothing like EINTR to retry.</summary>
-    internal static Result<int> Recv(nuint s, Span<byte> buffer, int flags = 0)
+    // reason: the span is pinned by fixed for the duration of the synchronous call only
+    internal static unsafe Result<int> Recv(nuint s, Span<byte> buffer, int flags = 0)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = buffer)
         {
             int n = recv(s, p, buffer.Length, flags);
@@ -177,9 +181,9 @@ internal static unsafe class Winsock
     }
 
     /// <summary>send. A peer that closed gives WSAECONNRESET/WSAECONNABORTED; there is no SIGPIPE on Windows.</summary>
-    internal static Result<int> Send(nuint s, ReadOnlySpan<byte> data, int flags = 0)
+    // reason: the span is pinned by fixed for the duration of the synchronous call only
+    internal static unsafe Result<int> Send(nuint s, ReadOnlySpan<byte> data, int flags = 0)
     {
-        // reason: the span is pinned for the duration of the call only
         fixed (byte* p = data)
         {
             int n = send(s, p, data.Length, flags);
@@ -188,11 +192,11 @@ internal static unsafe class Winsock
     }
 
     /// <summary>sendto: one datagram to <paramref name="to"/>.</summary>
-    internal static Result<int> SendTo(nuint s, ReadOnlySpan<byte> data, in NetEndpoint to)
+    // reason: the span is pinned and sa is a stackalloc of SockaddrCapacity bytes, both for the duration of the call only
+    internal static unsafe Result<int> SendTo(nuint s, ReadOnlySpan<byte> data, in NetEndpoint to)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         int len = WriteSockaddr(to, sa);
-        // reason: the span is pinned and sa is a stack buffer, both for the duration of the call only
         fixed (byte* p = data)
         {
             int n = sendto(s, p, data.Length, 0, (sockaddr*)sa, len);
@@ -203,13 +207,13 @@ internal static unsafe class Winsock
     /// <summary>recvfrom: one datagram. Winsock has no MSG_TRUNC length: a datagram longer than the buffer fails with
     /// WSAEMSGSIZE after filling the buffer and discarding the rest, reported here as <paramref name="truncated"/>
     /// with the buffer's length.</summary>
-    internal static Result<int> RecvFrom(nuint s, Span<byte> buffer, out NetEndpoint from, out bool truncated)
+    // reason: the span is pinned and sa and len are stack locals, all for the duration of the call only
+    internal static unsafe Result<int> RecvFrom(nuint s, Span<byte> buffer, out NetEndpoint from, out bool truncated)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         int len = SockaddrCapacity;
         truncated = false;
         from = default;
-        // reason: the span is pinned and sa and len are stack locals, all for the duration of the call only
         fixed (byte* p = buffer)
         {
             int n = recvfrom(s, p, buffer.Length, 0, (sockaddr*)sa, &len);
@@ -230,23 +234,25 @@ internal static unsafe class Winsock
 
     /// <summary>CancelIoEx on every operation of the socket, including a blocking recv/accept another thread waits in
     /// (Winsock runs those as overlapped I/O and waits inside ws2_32): it returns WSAEINTR/WSA_OPERATION_ABORTED.</summary>
-    internal static void CancelIo(nuint s)
+    // reason: a null OVERLAPPED means "all I/O on the handle" and is never dereferenced; ERROR_NOT_FOUND is fine
+    internal static unsafe void CancelIo(nuint s)
     {
-        // reason: a null OVERLAPPED means "all I/O on the handle"; ERROR_NOT_FOUND (nothing pending) is fine
         Syscalls.Windows.Kernel32.CancelIoEx((nint)s, null);
     }
 
     internal static Result Shutdown(nuint s, int how)
         => shutdown(s, how) == 0 ? Result.Success : WinError.Last();
 
-    internal static Result<NetEndpoint> GetSockName(nuint s)
+    // reason: sa and len are stack locals that outlive the synchronous call
+    internal static unsafe Result<NetEndpoint> GetSockName(nuint s)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         int len = SockaddrCapacity;
         return getsockname(s, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : WinError.Last();
     }
 
-    internal static Result<NetEndpoint> GetPeerName(nuint s)
+    // reason: sa and len are stack locals that outlive the synchronous call
+    internal static unsafe Result<NetEndpoint> GetPeerName(nuint s)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         int len = SockaddrCapacity;
@@ -257,7 +263,8 @@ internal static unsafe class Winsock
 
     /// <summary>Writes <paramref name="endpoint"/> as sockaddr_in/sockaddr_in6 into <paramref name="sa"/>
     /// (<see cref="SockaddrCapacity"/> bytes); returns its length.</summary>
-    internal static int WriteSockaddr(in NetEndpoint endpoint, byte* sa)
+    // reason: callers pass SockaddrCapacity writable bytes (a stackalloc, or an IocpOperation's Addresses) alive for this call
+    internal static unsafe int WriteSockaddr(in NetEndpoint endpoint, byte* sa)
     {
         new Span<byte>(sa, SockaddrCapacity).Clear();
         if (endpoint.Family == AddressFamily.InterNetwork)
@@ -282,7 +289,8 @@ internal static unsafe class Winsock
         throw new ArgumentException("The endpoint has no address family.", nameof(endpoint));
     }
 
-    internal static NetEndpoint ReadSockaddr(byte* sa, int length)
+    // reason: callers pass a sockaddr buffer (stackalloc, or an AcceptEx address area) of at least length bytes, alive for this call
+    internal static unsafe NetEndpoint ReadSockaddr(byte* sa, int length)
     {
         int family = ((sockaddr*)sa)->sa_family;
         if (family == AF_INET && length >= sizeof(sockaddr_in))
@@ -303,7 +311,8 @@ internal static unsafe class Winsock
 
     /// <summary>The address family of a socket (from getsockname), for AcceptEx, which needs a new socket of the
     /// listener's family, and ConnectEx, which needs a bound socket.</summary>
-    internal static Result<AddressFamily> GetFamily(nuint s)
+    // reason: sa and len are stack locals that outlive the synchronous call
+    internal static unsafe Result<AddressFamily> GetFamily(nuint s)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         int len = SockaddrCapacity;

@@ -38,15 +38,17 @@ namespace Syscalls.Runtime.Backends.WindowsPoll;
 /// </list>
 /// </remarks>
 [SupportedOSPlatform("windows")]
-internal sealed unsafe class WindowsPoller : IPoller
+internal sealed class WindowsPoller : IPoller
 {
     /// <summary>The longest pause before a hung-up socket that waits for writability is polled again.</summary>
     internal const int MaxHangupBackoffMs = 64;
 
     private readonly nuint _waker;
     private readonly Dictionary<nuint, int> _indexOf = new();
-    private WSAPOLLFD* _fds;
-    private WSAPOLLFD* _set;                       // the entries passed to WSAPoll while some are left out
+    // reason: the registered entries (_capacity of them); Grow reallocates, Dispose frees, only the waiting thread touches them
+    private unsafe WSAPOLLFD* _fds;
+    // reason: sized like _fds by Grow and freed in Dispose; rebuilt by Wait, on the waiting thread only
+    private unsafe WSAPOLLFD* _set;                       // the entries passed to WSAPoll while some are left out
     private int[] _setIndex = new int[64];         // entry of each _set position
     private byte[] _hungUp = new byte[64];         // POLLHUP was seen: it stays, and says nothing new from then on
     private byte[] _out = new byte[64];            // left out of the poll set (see the remarks)
@@ -63,7 +65,8 @@ internal sealed unsafe class WindowsPoller : IPoller
     private int _wakePending;
     private int _disposed;
 
-    private WindowsPoller(nuint waker)
+    // reason: Grow(64) just allocated _fds, so entry 0 exists; the poller owns it until Dispose
+    private unsafe WindowsPoller(nuint waker)
     {
         _waker = waker;
         Grow(64);
@@ -95,7 +98,8 @@ internal sealed unsafe class WindowsPoller : IPoller
         return new WindowsPoller(s);
     }
 
-    public Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
+    // reason: _fds is owned by this poller (Grow reallocates, Dispose frees) and i < _count <= _capacity after the Grow above
+    public unsafe Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ArgumentNullException.ThrowIfNull(handle);
@@ -133,7 +137,8 @@ internal sealed unsafe class WindowsPoller : IPoller
         return Result.Success;
     }
 
-    public Result Modify(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
+    // reason: _fds is owned by this poller (Grow reallocates, Dispose frees) and TryFind returned an index below _count
+    public unsafe Result Modify(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if ((mode & TriggerMode.Edge) != 0)
@@ -151,7 +156,8 @@ internal sealed unsafe class WindowsPoller : IPoller
         return Result.Success;
     }
 
-    public Result Deregister(SafeHandle handle)
+    // reason: _fds is owned by this poller (Grow reallocates, Dispose frees) and i and last are below _count, so both entries exist
+    public unsafe Result Deregister(SafeHandle handle)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (!TryFind(handle, out int i))
@@ -179,7 +185,8 @@ internal sealed unsafe class WindowsPoller : IPoller
         return Result.Success;
     }
 
-    public Result<int> Wait(Span<PollEvent> events, int timeoutMilliseconds)
+    // reason: the poll set (_fds or _set, _capacity entries each) belongs to this poller and only the waiting thread touches it
+    public unsafe Result<int> Wait(Span<PollEvent> events, int timeoutMilliseconds)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (events.Length == 0)
@@ -268,17 +275,18 @@ internal sealed unsafe class WindowsPoller : IPoller
         return k;
     }
 
-    public void Wake()
+    // reason: &one is a stack local that outlives the call; a full socket buffer still leaves it readable
+    public unsafe void Wake()
     {
         if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             byte one = 1;
-            // reason: &one is a stack local that outlives the call; a full socket buffer still leaves it readable
             send(_waker, &one, 1, 0);
         }
     }
 
-    public void Dispose()
+    // reason: _disposed is set, so no Wait can be using the arrays any more; each is freed once, then forgotten
+    public unsafe void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
@@ -297,7 +305,8 @@ internal sealed unsafe class WindowsPoller : IPoller
         _set = null;
     }
 
-    private void DrainWaker()
+    // reason: buffer is a 16-byte stackalloc that outlives each synchronous recv
+    private unsafe void DrainWaker()
     {
         // Clear the flag first: a Wake racing with the drain then sends again and the next wait sees it.
         Volatile.Write(ref _wakePending, 0);
@@ -361,9 +370,9 @@ internal sealed unsafe class WindowsPoller : IPoller
         return _indexOf.TryGetValue(s, out index) && ReferenceEquals(_handles[index], handle);
     }
 
-    private void Grow(int capacity)
+    // reason: the array is owned by this poller, freed in Dispose, and only touched by the waiting thread
+    private unsafe void Grow(int capacity)
     {
-        // reason: the array is owned by this poller, freed in Dispose, and only touched by the waiting thread
         _fds = (WSAPOLLFD*)NativeMemory.Realloc(_fds, (nuint)(capacity * sizeof(WSAPOLLFD)));
         _set = (WSAPOLLFD*)NativeMemory.Realloc(_set, (nuint)(capacity * sizeof(WSAPOLLFD)));
         Array.Resize(ref _setIndex, capacity);
