@@ -34,6 +34,7 @@ public static class AssemblyReader
         private readonly List<EmittedRecord> _records = [];
         private readonly List<EmittedConstant> _constants = [];
         private readonly List<EmittedFunction> _functions = [];
+        private readonly List<EmittedFunctionPointerType> _functionPointerTypes = [];
 
         public EmittedAssembly Run(string path)
         {
@@ -49,6 +50,10 @@ public static class AssemblyReader
                 {
                     ReadRecord(h, td, name);
                 }
+                else if (_types.IsValueType(td) && ReadFunctionPointerType(td, name) is { } fp)
+                {
+                    _functionPointerTypes.Add(fp);
+                }
                 ReadConstants(td, name);
                 ReadFunctions(td, name);
             }
@@ -57,7 +62,21 @@ public static class AssemblyReader
                 Records = _records.OrderBy(r => r.Name, StringComparer.Ordinal).ToList(),
                 Constants = _constants.OrderBy(c => c.Name, StringComparer.Ordinal).ThenBy(c => c.Class, StringComparer.Ordinal).ToList(),
                 Functions = _functions.OrderBy(f => f.EntryPoint, StringComparer.Ordinal).ThenBy(f => f.Parameters.Count).ToList(),
+                FunctionPointerTypes = _functionPointerTypes.OrderBy(f => f.Name, StringComparer.Ordinal).ToList(),
             };
+        }
+
+        /// <summary>A struct whose only instance field is a function pointer named Value: the emitter's form of a C
+        /// function-pointer typedef (API.md).</summary>
+        private EmittedFunctionPointerType? ReadFunctionPointerType(TypeDefinition td, string name)
+        {
+            var fields = td.GetFields().Select(md.GetFieldDefinition).Where(f => (f.Attributes & FieldAttributes.Static) == 0).ToList();
+            if (fields.Count != 1 || md.GetString(fields[0].Name) != "Value")
+            {
+                return null;
+            }
+            var type = fields[0].DecodeSignature(_types, null);
+            return type.Return is null ? null : new EmittedFunctionPointerType(name, md.GetString(td.Namespace), type);
         }
 
         private void ReadRecord(TypeDefinitionHandle h, TypeDefinition td, string name)

@@ -31,6 +31,11 @@ public sealed record ManagedType(string Name, ManagedKind Kind, int Size, bool I
 {
     public ManagedType? Element { get; init; }
 
+    /// <summary>For a function pointer: its return type and parameter types.</summary>
+    public ManagedType? Return { get; init; }
+
+    public IReadOnlyList<ManagedType> Parameters { get; init; } = [];
+
     public int Length { get; init; }
 
     public bool IsInteger => Kind == ManagedKind.Integer;
@@ -109,6 +114,9 @@ public sealed record EmittedFunction(string Name, string EntryPoint, string Libr
     public string Label => (Parameters.Count == 0 ? EntryPoint : $"{EntryPoint}/{Parameters.Count}") + (Name == EntryPoint ? "" : $" ({Name})");
 }
 
+/// <summary>A sequential one-field struct wrapping a function pointer: a C function-pointer typedef (<c>LPFN_ACCEPTEX</c>).</summary>
+public sealed record EmittedFunctionPointerType(string Name, string Namespace, ManagedType Value);
+
 /// <summary>Everything one bindings assembly emitted.</summary>
 public sealed record EmittedAssembly(string Path, int PointerSize)
 {
@@ -118,6 +126,8 @@ public sealed record EmittedAssembly(string Path, int PointerSize)
 
     public IReadOnlyList<EmittedFunction> Functions { get; init; } = [];
 
+    public IReadOnlyList<EmittedFunctionPointerType> FunctionPointerTypes { get; init; } = [];
+
     public EmittedRecord? FindRecord(string name) => Records.FirstOrDefault(r => r.Name == name);
 
     /// <summary>Only what lives in <paramref name="ns"/>: a RID's assembly declares every OS's API, but only its own OS's items are its ABI.</summary>
@@ -126,7 +136,9 @@ public sealed record EmittedAssembly(string Path, int PointerSize)
         Records = Records.Where(r => r.Namespace == ns).ToList(),
         Constants = Constants.Where(c => c.Namespace == ns).ToList(),
         Functions = Functions.Where(f => f.Namespace == ns).ToList(),
+        FunctionPointerTypes = FunctionPointerTypes.Where(f => f.Namespace == ns).ToList(),
     };
 
-    public int Count => Records.Count + Records.Sum(r => r.Fields.Count + r.Bitfields.Count) + Constants.Count + Functions.Count;
+    public int Count => Records.Count + Records.Sum(r => r.Fields.Count + r.Bitfields.Count) + Constants.Count + Functions.Count
+        + FunctionPointerTypes.Count;
 }

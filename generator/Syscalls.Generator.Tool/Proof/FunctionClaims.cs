@@ -79,7 +79,7 @@ internal sealed class FunctionClaims(AbiFacts facts, EmittedAssembly emitted)
         return t.Substring(0, open).TrimEnd() + " *";
     }
 
-    private void TypeChecks(ProofItem item, string what, string cType, CType factType, ManagedType type)
+    internal static void TypeChecks(ProofItem item, string what, string cType, CType factType, ManagedType type)
     {
         string value = $"(*(__typeof__({cType}) *)0)";   // an lvalue of the type, never evaluated
         item.Checks.Add(new(item, what + " sizeof", $"sizeof({cType})", CSpelling.Literal(type.Size), $"C# {type}"));

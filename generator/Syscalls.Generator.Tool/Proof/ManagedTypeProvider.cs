@@ -46,7 +46,11 @@ internal sealed class ManagedTypeProvider(MetadataReader md, int pointerSize)
     public ManagedType GetByReferenceType(ManagedType elementType) => new("ref " + elementType.Name, ManagedKind.Pointer, pointerSize);
 
     public ManagedType GetFunctionPointerType(MethodSignature<ManagedType> signature) =>
-        new($"delegate* unmanaged<{string.Join(", ", [.. signature.ParameterTypes, signature.ReturnType])}>", ManagedKind.Pointer, pointerSize);
+        new($"delegate* unmanaged<{string.Join(", ", [.. signature.ParameterTypes, signature.ReturnType])}>", ManagedKind.Pointer, pointerSize)
+        {
+            Return = signature.ReturnType,
+            Parameters = signature.ParameterTypes,
+        };
 
     public ManagedType GetModifiedType(ManagedType modifier, ManagedType unmodifiedType, bool isRequired) => unmodifiedType;
 

@@ -32,6 +32,7 @@ public static partial class ProofRunner
         var items = new RecordClaims(facts, emitted).Build()
             .Concat(constants.Build())
             .Concat(new FunctionClaims(facts, emitted).Build())
+            .Concat(new FunctionPointerTypeClaims(facts, emitted).Build())
             .ToList();
         var allHeaders = headers.ToList();
         if (constants.NeedsSyscallHeader && !allHeaders.Contains("sys/syscall.h"))

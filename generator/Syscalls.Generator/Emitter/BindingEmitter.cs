@@ -64,7 +64,7 @@ public static class BindingEmitter
         {
             var layout = e.LayoutOf(os);
             string stem = root + "." + os.Platform.NamespaceSuffix;
-            if (layout.Records.Count > 0)
+            if (layout.Records.Count > 0 || layout.FunctionPointerTypes.Count > 0)
             {
                 files.Add(new EmittedFile(stem + ".Records.g.cs", RecordWriter.Write(os, layout, e)));
             }

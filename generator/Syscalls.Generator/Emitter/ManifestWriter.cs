@@ -71,6 +71,10 @@ internal static class ManifestWriter
             {
                 Line(s, "array", ns + a.TypeName, ("size", N(a.Size)), ("element", a.Element.Code), ("length", N(a.Length)));
             }
+            foreach (var f in t.FunctionPointerTypes)
+            {
+                Line(s, "fnptr", ns + f.Name, ("cs", f.Pointer.Code), ("c", f.CSpelling));
+            }
             foreach (var c in t.Constants)
             {
                 Line(s, "const", ns + c.Class + "." + c.Name,
@@ -115,6 +119,10 @@ internal static class ManifestWriter
             foreach (var a in t.InlineArrays)
             {
                 lines.Add($"type {ns}{a.TypeName} inline-array {a.Element.Code}[{a.Length}]");
+            }
+            foreach (var f in t.FunctionPointerTypes)
+            {
+                lines.Add($"type {ns}{f.Name} function-pointer {f.Pointer.Code}");
             }
             foreach (var cls in t.Classes)
             {

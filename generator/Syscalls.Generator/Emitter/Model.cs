@@ -28,6 +28,9 @@ internal sealed class TargetModel(AbiFacts facts, Platform platform)
 
     public List<GuidModel> Guids { get; } = [];
 
+    /// <summary>Typedefs of function pointers a family lists on a <c>type</c> line, sorted by name.</summary>
+    public List<FunctionPointerTypeModel> FunctionPointerTypes { get; } = [];
+
     /// <summary>What the facts hold but C# cannot express, with why: listed in the manifest, never dropped silently.</summary>
     public List<(string Name, string Reason)> Omitted { get; } = [];
 
@@ -148,6 +151,16 @@ internal sealed record ConstantModel(string Name, CsNamed Type, BigInteger Value
             };
         }
     }
+}
+
+/// <summary>
+/// A typedef of a function pointer (<c>LPFN_ACCEPTEX</c>): C# cannot alias a function-pointer type, so it becomes a
+/// one-field struct holding the pointer, the size of a pointer, that casts to and from the raw address.
+/// </summary>
+internal sealed record FunctionPointerTypeModel(string Name, CsFunctionPointer Pointer, string CSpelling)
+{
+    public string? Doc { get; init; }
+    public string? File { get; init; }
 }
 
 internal sealed record GuidModel(string Name, System.Guid Value, string Class);

@@ -35,6 +35,7 @@ internal sealed class OsModel
         u.Functions();
         u.Constants();
         u.Guids();
+        u.FunctionPointerTypes();
         return new OsModel(platform, targets);
     }
 
@@ -232,5 +233,21 @@ internal sealed class OsModel
         }
 
         public void Guids() => Pair("GUID", t => t.Guids, g => g.Class + "." + g.Name);
+
+        public void FunctionPointerTypes()
+        {
+            foreach (var (name, index) in Pair("function-pointer type", t => t.FunctionPointerTypes, f => f.Name))
+            {
+                if (UnifyAll(targets.Select((t, i) => (CsType)t.FunctionPointerTypes[index[i]].Pointer)) is not CsFunctionPointer unified)
+                {
+                    errors.Add(Disagree($"function-pointer type {name}", i => targets[i].FunctionPointerTypes[index[i]].Pointer.Code));
+                    continue;
+                }
+                for (int i = 0; i < targets.Count; i++)
+                {
+                    targets[i].FunctionPointerTypes[index[i]] = targets[i].FunctionPointerTypes[index[i]] with { Pointer = unified };
+                }
+            }
+        }
     }
 }

@@ -19,6 +19,11 @@ internal static class RecordWriter
             WriteRecord(w, os, r, e);
             w.Line();
         }
+        foreach (var f in layout.FunctionPointerTypes)
+        {
+            WriteFunctionPointerType(w, os, f, e);
+            w.Line();
+        }
         foreach (var a in layout.InlineArrays)
         {
             w.Doc($"{a.Length} elements of {a.Element.Code}: the C array type of fields such as {a.CName}.");
@@ -55,6 +60,25 @@ internal static class RecordWriter
         {
             WriteMember(w, m);
         }
+        w.Close();
+    }
+
+    private static void WriteFunctionPointerType(CodeWriter w, OsModel os, FunctionPointerTypeModel f, Emission e)
+    {
+        w.Doc(f.Doc ?? $"The C function-pointer type {f.Name}: the pointer in <see cref=\"Value\"/>.",
+            $"<c>typedef {Identifiers.Xml(f.CSpelling)}</c>" + (f.File is null ? "" : $" from <c>{Identifiers.Xml(f.File)}</c>")
+            + ". C# cannot name a function-pointer type, so this one-field struct (the size of a pointer) does.");
+        w.Line($"[SupportedOSPlatform(\"{os.Platform.PlatformName}\")]");
+        w.Line("[StructLayout(LayoutKind.Sequential)]");
+        w.Open($"{e.Visibility} readonly unsafe partial struct {f.Name}");
+        w.Line("/// <summary>The function's address; call it as <c>Value(...)</c>.</summary>");
+        w.Line($"public readonly {f.Pointer.Code} Value;");
+        w.Line();
+        w.Line("/// <summary>Wraps an address obtained at run time (for instance from WSAIoctl's SIO_GET_EXTENSION_FUNCTION_POINTER).</summary>");
+        w.Line($"public {f.Name}(nint address) => Value = ({f.Pointer.Code})address;");
+        w.Line();
+        w.Line("/// <summary>Whether no function is held.</summary>");
+        w.Line("public bool IsNull => Value == null;");
         w.Close();
     }
 

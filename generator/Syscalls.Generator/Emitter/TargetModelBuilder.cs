@@ -59,6 +59,20 @@ internal sealed class TargetModelBuilder
         }
         model.Records.Sort((a, b) => string.CompareOrdinal(a.CsName, b.CsName));
 
+        // Function-pointer typedefs asked for by name on a type line (`type LPFN_ACCEPTEX`): named wrapper structs.
+        foreach (var td in FunctionPointerTypedefs())
+        {
+            Try(() =>
+            {
+                if (_types.FunctionPointerTypedef((FunctionType)((PointerType)td.Type).Pointee, td.CSpelling, "type " + td.Name) is not CsFunctionPointer fp)
+                {
+                    throw new EmitterException($"{_facts.Target}: type {td.Name}: a function-pointer typedef did not map to a function pointer");
+                }
+                model.FunctionPointerTypes.Add(new FunctionPointerTypeModel(td.Name, fp, td.CSpelling) { Doc = td.Doc, File = td.File });
+            });
+        }
+        model.FunctionPointerTypes.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+
         foreach (var c in _facts.Constants.Where(c => selection.Selects(c.Name, c.Family)))
         {
             Try(() =>
@@ -126,6 +140,20 @@ internal sealed class TargetModelBuilder
         return c != 0 ? c : string.CompareOrdinal(n1, n2);
     }
 
+    /// <summary>
+    /// The function-pointer typedefs that become named types: those a family of this target lists on a <c>type</c>
+    /// line or, when the selection names items (the Roslyn host), those it names.
+    /// </summary>
+    private IEnumerable<TypedefFact> FunctionPointerTypedefs()
+    {
+        var listed = new HashSet<string>(_input.Families.Where(f => f.AppliesTo(_facts.Target))
+            .SelectMany(f => f.ItemsFor(_facts.Target, _facts.Provenance.Os)).Where(i => i.Kind == ApiItemKind.Type).Select(i => i.Name),
+            StringComparer.Ordinal);
+        return _facts.Typedefs.Where(td => td.Type is PointerType { Pointee: FunctionType { IsVariadic: false } }
+            && (_input.Selection.Names is null ? listed.Contains(td.Name) : _input.Selection.Selects(td.Name, null))
+            && (_input.Selection.Families is null || _input.Selection.Selects(td.Name, td.Family)));
+    }
+
     private void Try(Action action)
     {
         try
@@ -172,6 +200,10 @@ internal sealed class TargetModelBuilder
         {
             Reach(f.Return);
             f.Parameters.ToList().ForEach(p => Reach(_types.ParameterType(p.Type)));
+        }
+        foreach (var td in FunctionPointerTypedefs())
+        {
+            Reach(td.Type);
         }
         if (_platform.Os == "linux" && _input.Selection.Selects("io_uring_setup", "io_uring")
             && _facts.FindRecord("io_uring_params") is not null)

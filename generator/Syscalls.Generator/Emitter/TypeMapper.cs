@@ -138,6 +138,22 @@ internal sealed class TypeMapper(AbiFacts facts, Func<string, string?> recordNam
         _ => throw new EmitterException($"{where}: {p} has no C# equivalent"),
     };
 
+    /// <summary>
+    /// A function-pointer typedef's type with its parameters mapped through their C spellings (<c>SOCKET</c> ->
+    /// <c>nuint</c>), as a function's are: <paramref name="spelling"/> is the typedef's, <c>R (*)(A, B)</c>.
+    /// </summary>
+    public CsType FunctionPointerTypedef(FunctionType fn, string spelling, string where)
+    {
+        string prototype = spelling.Replace("(*)", " __fnptr");
+        if (fn.IsVariadic || CSpelling.SplitPrototype(prototype, "__fnptr", fn.Parameters.Count) is not { } split
+            || split.Parameters.Count != fn.Parameters.Count)
+        {
+            return FunctionPointer(fn, where);
+        }
+        var ps = fn.Parameters.Select((p, i) => Map(p, CSpelling.Parse(split.Parameters[i]), where + " parameter " + (i + 1))).ToList();
+        return new CsFunctionPointer(Map(fn.Return, CSpelling.Parse(split.Return), where + " return"), ps, null);
+    }
+
     private CsType FunctionPointer(FunctionType fn, string where)
     {
         if (fn.IsVariadic)

@@ -27,6 +27,9 @@ internal enum NameKind
     /// <summary><c>SYS_name</c>: the target's <c>__NR_name</c>.</summary>
     SyscallNumber,
 
+    /// <summary>A typedef of a function pointer (<c>LPFN_ACCEPTEX</c>): a one-field struct named after it.</summary>
+    FunctionPointerTypedef,
+
     /// <summary>A typedef of a scalar or pointer (<c>socklen_t</c>): no C# declaration of its own.</summary>
     ScalarTypedef,
 }
@@ -150,6 +153,10 @@ internal sealed class Catalog : IEquatable<Catalog>
                 if (td.Type is RecordRefType r && t.FindRecord(r.Name) is not null && !TypeMapper.IsGuidRecord(r.Name))
                 {
                     Add(td.Name, NameKind.RecordTypedef, r.Name);
+                }
+                else if (td.Type is PointerType { Pointee: FunctionType { IsVariadic: false } })
+                {
+                    Add(td.Name, NameKind.FunctionPointerTypedef, td.Name);
                 }
                 else
                 {

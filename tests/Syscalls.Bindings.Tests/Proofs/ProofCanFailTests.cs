@@ -9,7 +9,8 @@ namespace Syscalls.Bindings.Tests.Proofs;
 /// <summary>
 /// A proof that cannot fail proves nothing: a RID's real bindings are read, then the proof is told they declare
 /// something else (a struct 8 bytes larger, a field one byte further, a constant off by one, a parameter of the
-/// wrong size, a bitfield one bit over, a GUID with one byte changed) and the compiler must reject exactly those
+/// wrong size, a bitfield one bit over, a GUID with one byte changed, a function-pointer typedef's parameter of the
+/// wrong size) and the compiler must reject exactly those
 /// items, each failure naming the item and the property that differs. linux-x64 has the most items; win-x64 has
 /// bitfields (SCOPE_ID) and GUIDs, whose claims are read back from the compiler's assembly instead.
 /// </summary>
@@ -97,6 +98,16 @@ public sealed class ProofCanFailTests
             functions[fn] = f with { Parameters = parameters };
             wrong.Add((f.Label, "parameter 1"));
         }
-        return e with { Records = records, Constants = constants, Functions = functions };
+        var pointerTypes = e.FunctionPointerTypes.ToList();
+        int fp = pointerTypes.FindIndex(x => x.Namespace == scope && x.Value.Parameters.Count > 1);
+        if (fp >= 0)
+        {
+            var t = pointerTypes[fp];
+            var parameters = t.Value.Parameters.ToList();
+            parameters[1] = new ManagedType("short", ManagedKind.Integer, 2, IsSigned: true);
+            pointerTypes[fp] = t with { Value = t.Value with { Parameters = parameters } };
+            wrong.Add((t.Name, "parameter 2"));
+        }
+        return e with { Records = records, Constants = constants, Functions = functions, FunctionPointerTypes = pointerTypes };
     }
 }

@@ -185,4 +185,23 @@ public sealed class RuntimeIdentifierTests
         Assert.Contains("[StructLayout(LayoutKind.Explicit, Size = 32, Pack = 4)]\ninternal unsafe partial struct kevent\n", records);
         Assert.Contains("[StructLayout(LayoutKind.Explicit, Size = 48, Pack = 8)]\ninternal unsafe partial struct kevent64_s\n", records);
     }
+
+    [Fact]
+    public void Rid_FunctionPointerTypedef_IsANamedStructWithTheHeadersSignature()
+    {
+        const string probe = """
+            public static unsafe class Probe
+            {
+                public static int Size() => sizeof(Syscalls.Windows.LPFN_ACCEPTEX);
+                public static bool IsNull() => new Syscalls.Windows.LPFN_ACCEPTEX(0).IsNull;
+            }
+            """;
+        var run = Generate("win-x64", ["LPFN_ACCEPTEX"], probe);
+
+        Assert.True(run.GeneratorDiagnostics.IsEmpty, run.DiagnosticText);
+        Assert.Empty(run.CompileProblems());
+        string records = run.Source("Syscalls.Windows.Records.g.cs");
+        Assert.Contains("public readonly delegate* unmanaged<nuint, nuint, void*, uint, uint, uint, uint*, OVERLAPPED*, int> Value;", records);
+        Assert.Contains("partial struct OVERLAPPED", records); // reached through the pointer's parameters
+    }
 }

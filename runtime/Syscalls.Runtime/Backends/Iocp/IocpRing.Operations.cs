@@ -78,7 +78,7 @@ internal sealed partial class IocpRing
 
                 op.AcceptSocket = a;
                 // No receive data: complete on the connection itself, not on its first bytes.
-                ok = Mswsock.AcceptEx(op.Socket, a, block->Addresses, 0, IocpOperation.AcceptAddressLength,
+                ok = Mswsock.AcceptEx.Value(op.Socket, a, block->Addresses, 0, IocpOperation.AcceptAddressLength,
                     IocpOperation.AcceptAddressLength, &block->Bytes, &block->Overlapped) != 0;
                 break;
             case RingOpcode.Connect:
@@ -90,7 +90,7 @@ internal sealed partial class IocpRing
                 }
 
                 int len = Winsock.WriteSockaddr(op.Endpoint, block->Addresses);
-                ok = Mswsock.ConnectEx(op.Socket, (sockaddr*)block->Addresses, len, null, 0, &block->Bytes, &block->Overlapped) != 0;
+                ok = Mswsock.ConnectEx.Value(op.Socket, (sockaddr*)block->Addresses, len, null, 0, &block->Bytes, &block->Overlapped) != 0;
                 break;
             default:
                 Complete(slot, 0, OsError.FromKind(ErrorKind.NotSupported));
@@ -259,7 +259,7 @@ internal sealed partial class IocpRing
     {
         sockaddr* local = null, remote = null;
         int localLength = 0, remoteLength = 0;
-        Mswsock.GetAcceptExSockaddrs(block->Addresses, 0, IocpOperation.AcceptAddressLength, IocpOperation.AcceptAddressLength,
+        Mswsock.GetAcceptExSockaddrs.Value(block->Addresses, 0, IocpOperation.AcceptAddressLength, IocpOperation.AcceptAddressLength,
             &local, &localLength, &remote, &remoteLength);
         return remote is null ? default : Winsock.ReadSockaddr((byte*)remote, remoteLength);
     }

@@ -18,22 +18,12 @@ internal static class Mswsock
     private static bool s_loaded;
     private static OsError s_error;
 
-    // LPFN_ACCEPTEX: BOOL (SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer, DWORD
-    // dwReceiveDataLength, DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
-    // LPOVERLAPPED lpOverlapped). x64 Windows has one calling convention, so PASCAL changes nothing.
-    // reason: the provider's pointer from WSAIoctl; valid while Winsock stays started, i.e. until exit (no WSACleanup)
-    internal static unsafe delegate* unmanaged<nuint, nuint, void*, uint, uint, uint, uint*, OVERLAPPED*, int> AcceptEx;
-
-    // LPFN_CONNECTEX: BOOL (SOCKET s, const struct sockaddr *name, int namelen, PVOID lpSendBuffer, DWORD
-    // dwSendDataLength, LPDWORD lpdwBytesSent, LPOVERLAPPED lpOverlapped).
-    // reason: the provider's pointer from WSAIoctl; valid while Winsock stays started, i.e. until exit (no WSACleanup)
-    internal static unsafe delegate* unmanaged<nuint, sockaddr*, int, void*, uint, uint*, OVERLAPPED*, int> ConnectEx;
-
-    // LPFN_GETACCEPTEXSOCKADDRS: VOID (PVOID lpOutputBuffer, DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
-    // DWORD dwRemoteAddressLength, struct sockaddr **LocalSockaddr, LPINT LocalSockaddrLength, struct sockaddr
-    // **RemoteSockaddr, LPINT RemoteSockaddrLength).
-    // reason: the provider's pointer from WSAIoctl; valid while Winsock stays started, i.e. until exit (no WSACleanup)
-    internal static unsafe delegate* unmanaged<void*, uint, uint, uint, sockaddr**, int*, sockaddr**, int*, void> GetAcceptExSockaddrs;
+    // The LPFN_* types are generated from mswsock.h's typedefs and proven against them (bindings/API.md). The
+    // pointers come from the provider through WSAIoctl and stay valid while Winsock is started, i.e. until exit (no
+    // WSACleanup); x64 Windows has one calling convention, so the typedefs' PASCAL changes nothing.
+    internal static LPFN_ACCEPTEX AcceptEx;
+    internal static LPFN_CONNECTEX ConnectEx;
+    internal static LPFN_GETACCEPTEXSOCKADDRS GetAcceptExSockaddrs;
 
     /// <summary>Loads the three pointers once; later calls return the first outcome.</summary>
     internal static Result Load()
@@ -65,9 +55,9 @@ internal static class Mswsock
                 return connect.Error;
             if (!sockaddrs.IsSuccess)
                 return sockaddrs.Error;
-            AcceptEx = (delegate* unmanaged<nuint, nuint, void*, uint, uint, uint, uint*, OVERLAPPED*, int>)accept.Value;
-            ConnectEx = (delegate* unmanaged<nuint, sockaddr*, int, void*, uint, uint*, OVERLAPPED*, int>)connect.Value;
-            GetAcceptExSockaddrs = (delegate* unmanaged<void*, uint, uint, uint, sockaddr**, int*, sockaddr**, int*, void>)sockaddrs.Value;
+            AcceptEx = new LPFN_ACCEPTEX(accept.Value);
+            ConnectEx = new LPFN_CONNECTEX(connect.Value);
+            GetAcceptExSockaddrs = new LPFN_GETACCEPTEXSOCKADDRS(sockaddrs.Value);
             return default;
         }
         finally

@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Syscalls.Generator.Facts;
+
+namespace Syscalls.Generator.Tool.Proof;
+
+/// <summary>
+/// The claims about every function-pointer typedef the bindings name (<c>LPFN_ACCEPTEX</c>, a one-field struct): the
+/// headers' typedef is the type the facts spell, the struct is the size of the pointer, and the return and each
+/// parameter C type has the size, signedness and kind of the C# type in the struct's <c>delegate* unmanaged</c>.
+/// </summary>
+internal sealed class FunctionPointerTypeClaims(AbiFacts facts, EmittedAssembly emitted)
+{
+    public IEnumerable<ProofItem> Build()
+    {
+        foreach (var t in emitted.FunctionPointerTypes)
+        {
+            var item = new ProofItem(ItemKind.Struct, t.Name);
+            var fact = facts.FindTypedef(t.Name);
+            if (fact is not { Type: PointerType { Pointee: FunctionType fn } })
+            {
+                item.Unverifiable = $"no function-pointer typedef fact is named {t.Name}";
+                yield return item;
+                continue;
+            }
+            if (Split(fact.CSpelling) is not { } spelled || spelled.Parameters.Count != fn.Parameters.Count)
+            {
+                item.Unverifiable = $"{t.Name}: cannot read the return and parameter types from \"{fact.CSpelling}\"";
+                yield return item;
+                continue;
+            }
+            string source = $"C# {t.Name}.Value";
+            item.Checks.Add(new(item, "the typedef is the facts' type", $"__builtin_types_compatible_p({t.Name}, {spelled.Type})", "1",
+                $"facts typedef {fact.CSpelling}") { Revealable = false });
+            item.Checks.Add(new(item, "sizeof", $"sizeof({t.Name})", CSpelling.Literal(emitted.PointerSize), source));
+            var managed = t.Value;
+            if (managed.Parameters.Count != fn.Parameters.Count)
+            {
+                item.Fail($"{t.Name}: C takes {fn.Parameters.Count} parameters, {source} {managed.Parameters.Count}");
+                yield return item;
+                continue;
+            }
+            bool returnsVoid = managed.Return!.Kind == ManagedKind.Void;
+            item.Checks.Add(new(item, returnsVoid ? "returns void" : "returns a value",
+                $"__builtin_types_compatible_p({spelled.Return}, void)", CSpelling.Bool(returnsVoid), source) { Revealable = false });
+            if (!returnsVoid)
+            {
+                FunctionClaims.TypeChecks(item, "return", spelled.Return, fn.Return, managed.Return);
+            }
+            for (int i = 0; i < fn.Parameters.Count; i++)
+            {
+                FunctionClaims.TypeChecks(item, $"parameter {i + 1}", spelled.Parameters[i], fn.Parameters[i], managed.Parameters[i]);
+            }
+            yield return item;
+        }
+    }
+
+    /// <summary>
+    /// "R (*)(A, B) __attribute__((stdcall))" -> the type without the attribute (x64 has one convention; the attribute is
+    /// not part of what C compares), R, and [A, B] ("(void)" is no parameter).
+    /// </summary>
+    internal static (string Type, string Return, List<string> Parameters)? Split(string spelling)
+    {
+        string type = spelling;
+        int attribute = type.IndexOf("__attribute__", StringComparison.Ordinal);
+        if (attribute >= 0)
+        {
+            type = type.Substring(0, attribute);
+        }
+        type = type.Trim();
+        int star = type.IndexOf("(*)", StringComparison.Ordinal);
+        if (star < 0 || !type.EndsWith(")", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        int open = type.IndexOf('(', star + 3);
+        if (open < 0)
+        {
+            return null;
+        }
+        string inner = type.Substring(open + 1, type.Length - open - 2);
+        var parameters = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i < inner.Length; i++)
+        {
+            char c = inner[i];
+            if (c is '(' or '[')
+            {
+                depth++;
+            }
+            else if (c is ')' or ']')
+            {
+                depth--;
+            }
+            else if (c == ',' && depth == 0)
+            {
+                parameters.Add(inner.Substring(start, i - start).Trim());
+                start = i + 1;
+            }
+        }
+        string last = inner.Substring(start).Trim();
+        if (last.Length > 0 && last != "void")
+        {
+            parameters.Add(last);
+        }
+        return (type, type.Substring(0, star).Trim(), parameters);
+    }
+}
