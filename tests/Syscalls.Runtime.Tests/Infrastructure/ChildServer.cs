@@ -99,10 +99,13 @@ public sealed class ChildServer : IDisposable
         return psi;
     }
 
-    private static void SkipIfNoChildren()
+    /// <summary>Skips a test that starts any process (a child server, a compiler) when child processes are off: under
+    /// qemu-user a fork of the multi-threaded emulated process can deadlock before it execs (and then holds the
+    /// test run's output pipe open), and an emulated .NET child takes 15-30 s to start.</summary>
+    public static void SkipIfNoChildren()
     {
         if (Environment.GetEnvironmentVariable("SYSCALLS_TEST_NO_CHILDREN") == "1")
-            Assert.Skip("child processes are off in this run (under qemu-user each is a second emulated .NET process, ~15-30 s to start; QEMU_CHILD_TESTS=1 turns them on)");
+            Assert.Skip("child processes are off in this run (under qemu-user a fork can deadlock before exec, and each emulated .NET child takes ~15-30 s to start; QEMU_CHILD_TESTS=1 turns them on)");
     }
 
     private void WaitListening()

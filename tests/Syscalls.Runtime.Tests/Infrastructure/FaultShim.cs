@@ -20,6 +20,7 @@ public static class FaultShim
         get
         {
             Platform.RequireLinux("the LD_PRELOAD fault shim");
+            ChildServer.SkipIfNoChildren();
             var (path, error) = s_library.Value;
             if (path is null)
                 Assert.Skip("fault-injection shim unavailable: " + error);
@@ -32,6 +33,7 @@ public static class FaultShim
     public static (int ExitCode, string Output, string Error) Probe(string? rules, params string[] args)
     {
         Platform.RequireLinux("the LD_PRELOAD fault shim");
+        ChildServer.SkipIfNoChildren();
         var (path, error) = s_probe.Value;
         if (path is null)
             Assert.Skip("fault-injection probe unavailable: " + error);

@@ -80,6 +80,7 @@ internal static class OsxBindings
 
     private static (string?, string) Build(string root, string rid)
     {
+        Infrastructure.ChildServer.SkipIfNoChildren();
         string project = Path.Combine(root, "bindings", "Syscalls.Bindings", "Syscalls.Bindings.csproj");
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var psi = new ProcessStartInfo(dotnet, ["build", project, "-c", Configuration, $"-p:SyscallsRid={rid}", "-nologo", "-v", "q"])
@@ -108,6 +109,7 @@ internal static class OsxBindings
     /// <summary>Runs a tool; returns (exit code, stdout + stderr).</summary>
     internal static (int ExitCode, string Output) Run(string file, params string[] args)
     {
+        Infrastructure.ChildServer.SkipIfNoChildren();
         var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using Process p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
