@@ -35,6 +35,13 @@ internal static class ProofFixture
             return given;
         }
         string bin = Path.Combine(Root, "bindings", "Syscalls.Bindings", "bin");
+        // The RID's own build: bin/<config>/<rid>/net10.0. Publishing a test project for a RID also leaves builds of the
+        // other RIDs' bindings under bin/<config>/<other>/net10.0/<rid>/, newer but not this RID's layout.
+        string canonical = Path.Combine(bin, Configuration, rid, "net10.0", "Syscalls.Bindings.dll");
+        if (File.Exists(canonical))
+        {
+            return canonical;
+        }
         var candidates = Directory.Exists(bin)
             ? Directory.EnumerateFiles(bin, "Syscalls.Bindings.dll", SearchOption.AllDirectories)
                 .Where(p => PathSegments(p).Contains(rid) && !PathSegments(p).Contains("ref"))
