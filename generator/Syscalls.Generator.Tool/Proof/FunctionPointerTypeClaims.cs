@@ -24,7 +24,8 @@ internal sealed class FunctionPointerTypeClaims(AbiFacts facts, EmittedAssembly 
                 yield return item;
                 continue;
             }
-            if (Split(fact.CSpelling) is not { } spelled || spelled.Parameters.Count != fn.Parameters.Count)
+            // The emitter's reading of the spelling; the attribute (stdcall, one convention on x64) is not compared.
+            if (Syscalls.Generator.Emitter.CSpelling.SplitFunctionPointer(fact.CSpelling, fn.Parameters.Count) is not { } spelled)
             {
                 item.Unverifiable = $"{t.Name}: cannot read the return and parameter types from \"{fact.CSpelling}\"";
                 yield return item;
@@ -54,56 +55,5 @@ internal sealed class FunctionPointerTypeClaims(AbiFacts facts, EmittedAssembly 
             }
             yield return item;
         }
-    }
-
-    /// <summary>
-    /// "R (*)(A, B) __attribute__((stdcall))" -> the type without the attribute (x64 has one convention; the attribute is
-    /// not part of what C compares), R, and [A, B] ("(void)" is no parameter).
-    /// </summary>
-    internal static (string Type, string Return, List<string> Parameters)? Split(string spelling)
-    {
-        string type = spelling;
-        int attribute = type.IndexOf("__attribute__", StringComparison.Ordinal);
-        if (attribute >= 0)
-        {
-            type = type.Substring(0, attribute);
-        }
-        type = type.Trim();
-        int star = type.IndexOf("(*)", StringComparison.Ordinal);
-        if (star < 0 || !type.EndsWith(")", StringComparison.Ordinal))
-        {
-            return null;
-        }
-        int open = type.IndexOf('(', star + 3);
-        if (open < 0)
-        {
-            return null;
-        }
-        string inner = type.Substring(open + 1, type.Length - open - 2);
-        var parameters = new List<string>();
-        int depth = 0, start = 0;
-        for (int i = 0; i < inner.Length; i++)
-        {
-            char c = inner[i];
-            if (c is '(' or '[')
-            {
-                depth++;
-            }
-            else if (c is ')' or ']')
-            {
-                depth--;
-            }
-            else if (c == ',' && depth == 0)
-            {
-                parameters.Add(inner.Substring(start, i - start).Trim());
-                start = i + 1;
-            }
-        }
-        string last = inner.Substring(start).Trim();
-        if (last.Length > 0 && last != "void")
-        {
-            parameters.Add(last);
-        }
-        return (type, type.Substring(0, star).Trim(), parameters);
     }
 }

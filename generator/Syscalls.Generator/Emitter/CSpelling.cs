@@ -131,6 +131,18 @@ internal static class CSpelling
         return parts.Count == count ? (ret.Trim(), parts) : null;
     }
 
+    /// <summary>
+    /// Splits a function-pointer type spelling (<c>R (*)(A, B) __attribute__((stdcall))</c>, a typedef's) into the type
+    /// without its attributes, the return spelling and one spelling per parameter; null as for <see cref="SplitPrototype"/>.
+    /// </summary>
+    public static (string Type, string Return, IReadOnlyList<string> Parameters)? SplitFunctionPointer(string spelling, int count)
+    {
+        string type = StripAttributes(spelling).Trim();
+        return type.Contains("(*)") && SplitPrototype(type.Replace("(*)", " __fnptr"), "__fnptr", count) is { } split
+            ? (type, split.Return, split.Parameters)
+            : null;
+    }
+
     private static int FindNameParen(string text, string name)
     {
         int from = 0;

@@ -144,9 +144,7 @@ internal sealed class TypeMapper(AbiFacts facts, Func<string, string?> recordNam
     /// </summary>
     public CsType FunctionPointerTypedef(FunctionType fn, string spelling, string where)
     {
-        string prototype = spelling.Replace("(*)", " __fnptr");
-        if (fn.IsVariadic || CSpelling.SplitPrototype(prototype, "__fnptr", fn.Parameters.Count) is not { } split
-            || split.Parameters.Count != fn.Parameters.Count)
+        if (fn.IsVariadic || CSpelling.SplitFunctionPointer(spelling, fn.Parameters.Count) is not { } split)
         {
             return FunctionPointer(fn, where);
         }
