@@ -23,7 +23,7 @@ switch ($Verb) {
             $exe = Join-Path $root "tests/$t/bin/$config/net10.0/$t.exe"
             $xml = Join-Path $root "artifacts/test-results/$t.xml"
             New-Item -ItemType Directory -Force (Split-Path $xml) | Out-Null
-            & $exe -xml $xml -noColor
+            & $exe -result-xml $xml -noColor
             if (Test-Path $xml) { $a = ([xml](Get-Content $xml)).assemblies.assembly; $p += [int]$a.passed; $f += [int]$a.failed; $s += [int]$a.skipped } else { $f += 1 }
         }
         "$p passed, $f failed, $s skipped"

@@ -18,6 +18,27 @@ SUITES=(
 )
 [[ -f "$ROOT/eng/test-suites.sh" ]] && source "$ROOT/eng/test-suites.sh"   # extra suites (wine, qemu)
 
+# The console filter above keeps the output short, so a failure's name, message and the top of its stack are printed
+# from the report: a CI log must say what failed without the artifacts.
+report_failures() {
+  python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+def show(kind, name, failure):
+    msg = (failure.findtext("message") or "").strip().splitlines()
+    stack = (failure.findtext("stack-trace") or "").strip().splitlines()
+    print(f"   [{kind}] {name}")
+    for l in msg[:12]: print(f"      {l}")
+    for l in stack[:8]: print(f"      {l.strip()}")
+for t in root.iter("test"):
+    if t.get("result") == "Fail":
+        show("FAIL", t.get("name"), t.find("failure"))
+for e in root.iter("error"):
+    f = e.find("failure")
+    if f is not None: show("ERROR", f"{e.get('type')} {e.get('name') or ''}".strip(), f)
+PY
+}
+
 want=("$@")
 TP=0; TF=0; TS=0
 declare -A GP GF GS   # per-group totals (group = the part of the name before ':', if any)
@@ -30,7 +51,7 @@ for s in "${SUITES[@]}"; do
   xml="$OUT/$name.xml"
   start=$(date +%s)
   # shellcheck disable=SC2086
-  (cd "$(dirname "$exe")" && env $envs ${SUITE_TIMEOUT:+timeout $SUITE_TIMEOUT} $cmd -xml "$xml" -noColor -parallel collections) 2>&1 | tee "$OUT/$name.log" | grep -vE '^\s*(\[PASS\]|Discover|Starting|Finished|  )' || true
+  (cd "$(dirname "$exe")" && env $envs ${SUITE_TIMEOUT:+timeout $SUITE_TIMEOUT} $cmd -result-xml "$xml" -noColor -parallelMode collections) 2>&1 | tee "$OUT/$name.log" | grep -vE '^\s*(\[PASS\]|Discover|Starting|Finished|  )' || true
   secs=$(( $(date +%s) - start ))
   if [[ -f "$xml" ]]; then
     line=$(grep -o '<assembly [^>]*>' "$xml" | head -1)
@@ -40,6 +61,7 @@ for s in "${SUITES[@]}"; do
   else
     p=0; f=1; s=0; echo "   $name produced no report (crashed or timed out)"
   fi
+  [[ -f "$xml" && $f -gt 0 ]] && report_failures "$xml"
   echo "   $name: $p passed, $f failed, $s skipped (${secs}s)"
   TP=$((TP+p)); TF=$((TF+f)); TS=$((TS+s))
   g="${name%%:*}"; GP[$g]=$(( ${GP[$g]:-0} + p )); GF[$g]=$(( ${GF[$g]:-0} + f )); GS[$g]=$(( ${GS[$g]:-0} + s ))

@@ -97,7 +97,7 @@ run() {
         # The report path may hold characters Windows forbids (test.sh names it "win-x64 (wine):x.xml"):
         # let the exe write a plain name, then move it where it was asked for.
         xml="$2"; tmpxml="$(mktemp -d)/report.xml"
-        args+=("-xml" "$(winpath "$tmpxml")"); shift 2 ;;
+        args+=("-result-xml" "$(winpath "$tmpxml")"); shift 2 ;;
       *) args+=("$1"); shift ;;
     esac
   done
