@@ -31,6 +31,11 @@ public enum RingOpcode : byte
     /// <summary>Receive repeatedly into buffers of the group <see cref="RingOperation.BufferGroup"/>; each completion
     /// names its buffer (<see cref="RingCompletion.BufferId"/>), to be given back with <see cref="IRing.ReturnBuffer"/>.</summary>
     RecvMultishot,
+    /// <summary>Complete once the socket has something to receive (data, end of stream or a pending error), receiving
+    /// nothing: a receive can then be issued with a buffer that is not held while the connection is idle. io_uring's
+    /// POLL_ADD(POLLIN), Windows' zero-byte WSARecv, a readable wait on the emulated ring. A success has
+    /// <see cref="RingCompletion.Result"/> 0; a pending error may be reported here or by the receive that follows.</summary>
+    PollReadable,
 }
 
 /// <summary>One operation for <see cref="IRing.Enqueue"/>. Build it with the static factories.</summary>
@@ -96,6 +101,10 @@ public readonly struct RingOperation
     /// <summary>Receive repeatedly into a registered buffer group (needs <see cref="RingFeatures.MultishotRecv"/>).</summary>
     public static RingOperation RecvMultishot(SafeHandle socket, ushort bufferGroup, UserData userData)
         => new(RingOpcode.RecvMultishot, userData, Check(socket)) { BufferGroup = bufferGroup };
+
+    /// <summary>Wait until the socket has something to receive, without receiving it.</summary>
+    public static RingOperation PollReadable(SafeHandle socket, UserData userData)
+        => new(RingOpcode.PollReadable, userData, Check(socket));
 
     /// <summary>Send a buffer slice.</summary>
     public static RingOperation Send(SafeHandle socket, BufferSlice buffer, UserData userData)

@@ -21,9 +21,10 @@ namespace Syscalls.Runtime.Servers;
 /// <see cref="IConnectionHandler.OnClosed"/> wait for the last final completion, so no buffer or descriptor is reused
 /// under the kernel. EMFILE/ENFILE in accept pause accepting for a backoff (a ring timeout), never spin.</para>
 /// <para>On a ring without multishot operations and buffer groups (IOCP) the server runs single-shot: one Accept
-/// re-armed per completion, and per connection one Recv into a buffer rented from the same pool, held while the
-/// receive is pending. Idle connections then hold a buffer each; when the pool runs dry, a connection waits (as after
-/// ENOBUFS) until buffers come back.</para>
+/// re-armed per completion, and per connection a PollReadable (IOCP: a zero-byte WSARecv) that holds no buffer, then
+/// a Recv into a buffer rented from the same pool, issued only once data is there (and at once again after a receive
+/// that filled its buffer). Idle connections so hold no buffer here either; when the pool runs dry, a connection waits
+/// (as after ENOBUFS) until buffers come back.</para>
 /// </remarks>
 internal sealed partial class RingServer : IServer, IConnectionTransport
 {
@@ -50,6 +51,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     private readonly SocketHandle _listener;
     private readonly RingBufferPool _recvPool;
     private readonly bool _singleShot;
+    private readonly bool _pollFirst;
     private readonly RingCompletion[] _completions = new RingCompletion[1024];
     private RingSlot[] _slots;
     private int[] _freeSlots;
@@ -87,6 +89,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
             _recvPool.GetSpan(b).Clear();
         InitSendBuffers();
         _singleShot = (ring.Features & Needed) != Needed;
+        _pollFirst = _singleShot && ring.Supports(RingOpcode.PollReadable);
         _listener = SocketOps.Listen(options.Endpoint, options.Backlog).Value;
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
         Result r = _singleShot ? Result.Success : _ring.RegisterBufferGroup(Group, _recvPool);
@@ -104,6 +107,10 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     public NetEndpoint LocalEndpoint { get; }
 
     public int ConnectionCount { get; private set; }
+
+    /// <summary>Single-shot mode: receive buffers out of the pool (pending receives, data not yet sent back); -1 in
+    /// multishot mode, where the ring's buffer group holds them. For tests: idle connections must hold none.</summary>
+    internal int ReceiveBuffersOut => _singleShot ? RecvBufferCount - _recvPool.Available : -1;
 
     public void Run()
     {
@@ -179,6 +186,14 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
                 // A single-shot receive filled the buffer rented for it: hand it on as a lent group buffer would be.
                 int buffer = _slots[slot].RecvBuffer;
                 _slots[slot].RecvBuffer = -1;
+                if (buffer < 0)
+                {
+                    OnReadable(slot, in c);
+                    break;
+                }
+
+                if (c.IsSuccess && c.Result == RecvBufferSize)
+                    _slots[slot].Flags |= RingFlags.DataReady;   // probably more behind it: receive again without waiting
                 OnReceived(slot, new RingCompletion(c.UserData, c.Result, c.Error, c.Flags | RingCompletionFlags.Buffer, buffer));
                 break;
             case TagRecv:
@@ -237,6 +252,32 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         else if (c.IsSuccess || c.Error.Kind == ErrorKind.Canceled)
         {
             ArmRecv(slot);   // ended on its own (or canceled for back-pressure): re-arm unless throttled
+        }
+        else
+        {
+            QueueClose(slot, c.Error);
+        }
+    }
+
+    /// <summary>Single-shot mode: the PollReadable ended. Data (or end of stream) is there: receive it into a buffer.</summary>
+    private void OnReadable(int slot, in RingCompletion c)
+    {
+        ref RingSlot s = ref _slots[slot];
+        s.Flags &= ~RingFlags.RecvArmed;
+        if (s.State != SlotState.Open)
+        {
+            TryRelease(slot);
+            return;
+        }
+
+        if (c.IsSuccess)
+        {
+            s.Flags |= RingFlags.DataReady;
+            ArmRecv(slot);
+        }
+        else if (c.Error.Kind == ErrorKind.Canceled)
+        {
+            ArmRecv(slot);   // canceled for back-pressure: re-armed unless throttled
         }
         else
         {
@@ -347,12 +388,21 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         UserData ud = UserData.Create((uint)slot, s.Generation, TagRecv);
         if (_singleShot)
         {
+            if (_pollFirst && (s.Flags & RingFlags.DataReady) == 0)
+            {
+                // Wait for data without a buffer (RecvBuffer stays -1, which marks the completion as this wait's).
+                s.Flags |= RingFlags.RecvArmed;
+                Submit(RingOperation.PollReadable(s.Handle!, ud));
+                return;
+            }
+
             if (!_recvPool.TryRent(out int buffer))
             {
                 Starve(slot);   // as ENOBUFS: re-armed when a buffer comes back
                 return;
             }
 
+            s.Flags &= ~RingFlags.DataReady;
             s.RecvBuffer = buffer;
             s.Flags |= RingFlags.RecvArmed;
             Submit(RingOperation.Recv(s.Handle!, _recvPool.Slice(buffer, 0, RecvBufferSize), ud));
@@ -538,6 +588,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         Throttled = 256,        // reading paused: too much unsent data
         CloseInFlight = 512,    // the ring's close has not completed yet
         CloseBegun = 1024,      // the close was handed to the ring (a slot queued for close waits for that first)
+        DataReady = 2048,       // single-shot mode: data is there, the next receive needs no PollReadable first
     }
 
     /// <summary>Per-connection state: about 40 bytes plus the <see cref="SocketHandle"/>; no buffer while idle.</summary>

@@ -12,10 +12,19 @@ public sealed class InProcessServer : IDisposable
     private Exception? _failure;
 
     public InProcessServer(string backend, IConnectionHandler handler, Action<ServerOptions>? configure = null)
+        : this(handler, options =>
+        {
+            options.Backend = TestBackends.Kind(backend);
+            configure?.Invoke(options);
+            return BackendSelector.CreateServer(options, handler);
+        })
     {
-        var options = new ServerOptions { Backend = TestBackends.Kind(backend) };
-        configure?.Invoke(options);
-        Server = BackendSelector.CreateServer(options, handler);
+    }
+
+    /// <summary>A server built by <paramref name="create"/> from default options (loopback, any port).</summary>
+    public InProcessServer(IConnectionHandler handler, Func<ServerOptions, IServer> create)
+    {
+        Server = create(new ServerOptions());
         Handler = handler;
         _thread = new Thread(() =>
         {

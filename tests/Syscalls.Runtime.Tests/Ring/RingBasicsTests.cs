@@ -71,6 +71,38 @@ public class RingBasicsTests
 
     [Theory]
     [MemberData(nameof(RingKit.Backends), MemberType = typeof(RingKit))]
+    public void Ring_PollReadable_CompletesWhenDataOrEndOfStreamIsThereAndTakesNothing(string backend)
+    {
+        using IRing ring = RingKit.Create(backend);
+        using var pair = new Pair();
+        var pool = new RingBufferPool(64, 1);
+        Assert.True(pool.TryRent(out int b));
+        var got = new List<RingCompletion>();
+        RingKit.Enqueue(ring, RingOperation.PollReadable(pair.Server, RingKit.Tag(1)));
+        Assert.Equal(0, ring.SubmitAndWait(new RingCompletion[8], 50).Value);   // nothing to receive yet
+        pair.Client.Send(new byte[] { 1, 2, 3 });
+        RingCompletion ready = RingKit.WaitFor(ring, got, RingKit.Tag(1));
+        Assert.True(ready.IsSuccess && ready.Result == 0 && !ready.HasMore, ready.ToString());
+
+        // Nothing was taken: the receive that follows gets all of it.
+        RingKit.Enqueue(ring, RingOperation.Recv(pair.Server, pool.Slice(b, 0, 64), RingKit.Tag(2)));
+        Assert.Equal(3, RingKit.WaitFor(ring, got, RingKit.Tag(2)).Result);
+
+        // A pending one can be canceled; end of stream completes the next.
+        RingKit.Enqueue(ring, RingOperation.PollReadable(pair.Server, RingKit.Tag(3)));
+        Assert.Equal(0, ring.SubmitAndWait(new RingCompletion[8], 20).Value);
+        RingKit.Enqueue(ring, RingOperation.Cancel(RingKit.Tag(3), RingKit.Tag(4)));
+        Assert.Equal(ErrorKind.Canceled, RingKit.WaitFor(ring, got, RingKit.Tag(3)).Error.Kind);
+        pair.Client.Shutdown(SocketShutdown.Send);
+        RingKit.Enqueue(ring, RingOperation.PollReadable(pair.Server, RingKit.Tag(5)));
+        Assert.True(RingKit.WaitFor(ring, got, RingKit.Tag(5)).IsSuccess);
+        RingKit.Enqueue(ring, RingOperation.Recv(pair.Server, pool.Slice(b, 0, 64), RingKit.Tag(6)));
+        RingCompletion eof = RingKit.WaitFor(ring, got, RingKit.Tag(6));
+        Assert.True(eof.IsSuccess && eof.Result == 0, eof.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(RingKit.Backends), MemberType = typeof(RingKit))]
     public void Ring_CancelUnknownTarget_CompletesNotFound(string backend)
     {
         using IRing ring = RingKit.Create(backend);

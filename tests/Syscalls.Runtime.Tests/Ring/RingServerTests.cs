@@ -7,8 +7,8 @@ using Xunit;
 
 namespace Syscalls.Runtime.Tests.Ring;
 
-/// <summary>The ring server model (RingServer) on both ring backends, beyond the shared server tests: no allocation
-/// per echoed message, and the provided buffer echoed back without a copy.</summary>
+/// <summary>The ring server model (RingServer) on every ring backend (io_uring, emulated, IOCP), beyond the shared
+/// server tests: no allocation per echoed message, and the provided buffer echoed back without a copy.</summary>
 [Collection(nameof(RingServerTests))]
 [CollectionDefinition(nameof(RingServerTests), DisableParallelization = true)]
 public class RingServerTests
@@ -18,7 +18,7 @@ public class RingServerTests
         get
         {
             var data = new TheoryData<string>();
-            foreach (BackendKind k in TestBackends.ServerKinds().Where(k => k is BackendKind.IoUring or BackendKind.Emulated))
+            foreach (BackendKind k in TestBackends.ServerKinds().Where(k => k is BackendKind.IoUring or BackendKind.Emulated or BackendKind.Iocp))
                 data.Add(BackendSelector.NameOf(k));
             if (data.Count == 0)
                 data.Add("emulated");   // resolves to the fallback; the test then skips saying so

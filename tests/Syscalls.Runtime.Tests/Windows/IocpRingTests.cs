@@ -181,6 +181,48 @@ public sealed class IocpRingTests
         Assert.Equal(1, WaitOne(ring, Tag(4)).Result);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void IocpRing_PollReadable_ZeroByteRecvWaitsForDataAndTakesNothing(bool skipOnSuccess)
+    {
+        using IocpRing ring = Create(skipOnSuccess);
+        var pool = new RingBufferPool(256, 1);
+        using WinSocketHandle listener = Listen(out int port);
+        Enqueue(ring, RingOperation.Accept(listener, Tag(1)));
+        ring.Submit();
+        using Socket peer = Peer(port);
+        using WinSocketHandle conn = WinSocketHandle.FromCompletion(WaitOne(ring, Tag(1)).Result);
+
+        Enqueue(ring, RingOperation.PollReadable(conn, Tag(2)));
+        ring.Submit();
+        Assert.Equal(0, ring.Harvest(new RingCompletion[4]));   // nothing to receive yet
+        peer.Send("abc"u8.ToArray());
+        RingCompletion ready = WaitOne(ring, Tag(2));
+        Assert.True(ready.IsSuccess && ready.Result == 0, ready.ToString());
+
+        // Nothing was taken: the receive that follows gets all of it.
+        Assert.True(pool.TryRent(out int id));
+        Enqueue(ring, RingOperation.Recv(conn, pool.Slice(id, 0, 256), Tag(3)));
+        ring.Submit();
+        Assert.Equal(3, WaitOne(ring, Tag(3)).Result);
+
+        // End of stream makes it complete too, and a pending one can be canceled.
+        Enqueue(ring, RingOperation.PollReadable(conn, Tag(4)));
+        ring.Submit();
+        Enqueue(ring, RingOperation.Cancel(Tag(4), Tag(5)));
+        var done = WaitFor(ring, Tag(4), Tag(5));
+        Assert.Equal(ErrorKind.Canceled, done[Tag(4).Value].Error.Kind);
+        peer.Shutdown(SocketShutdown.Send);
+        Enqueue(ring, RingOperation.PollReadable(conn, Tag(6)));
+        ring.Submit();
+        Assert.True(WaitOne(ring, Tag(6)).IsSuccess);
+        Enqueue(ring, RingOperation.Recv(conn, pool.Slice(id, 0, 256), Tag(7)));
+        ring.Submit();
+        RingCompletion eof = WaitOne(ring, Tag(7));
+        Assert.True(eof.IsSuccess && eof.Result == 0, eof.ToString());
+    }
+
     [Fact]
     public void IocpRing_CancelPendingAccept_CompletesCanceled()
     {

@@ -150,6 +150,13 @@ internal sealed partial class EmulatedRing
             case RingOpcode.RecvMultishot:
                 return ReceiveIntoGroup(index);
 
+            case RingOpcode.PollReadable:
+                // Attempted again only from the readiness event (readable, end of stream, error, hang-up).
+                if (e.Polled)
+                    return Done(index, 0);
+                e.Polled = true;
+                return Wait(index, write: false);
+
             default:
                 return Fail(index, OsError.FromKind(ErrorKind.NotSupported));
         }

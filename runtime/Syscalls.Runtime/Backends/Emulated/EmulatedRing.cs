@@ -55,7 +55,7 @@ internal sealed partial class EmulatedRing : IRing
     /// <summary>Read and Write (pread/pwrite at an offset, or the current position) are emulated on Linux only;
     /// elsewhere the ring is for sockets: Recv/Send.</summary>
     public bool Supports(RingOpcode opcode)
-        => opcode <= RingOpcode.RecvMultishot && (OperatingSystem.IsLinux() || opcode is not (RingOpcode.Read or RingOpcode.Write));
+        => opcode <= RingOpcode.PollReadable && (OperatingSystem.IsLinux() || opcode is not (RingOpcode.Read or RingOpcode.Write));
 
     public Result Enqueue(in RingOperation operation)
     {
@@ -384,6 +384,7 @@ internal sealed partial class EmulatedRing : IRing
         public int Next;              // next waiter in the descriptor's FIFO
         public byte Wait;
         public bool Connecting;       // connect started, waiting for writability
+        public bool Polled;           // PollReadable: queued for readability, so the next attempt means it came
         public int Offset;
         public int Length;
         public long FileOffset;       // Read/Write: pread/pwrite there; negative: the current position, as io_uring's -1

@@ -172,6 +172,9 @@ internal sealed class IoUringRing : IRing
             case RingOpcode.Cancel:
                 sqe->addr = target;
                 break;
+            case RingOpcode.PollReadable:
+                sqe->poll32_events = (uint)POLLIN;   // single shot; POLLERR and POLLHUP are always reported
+                break;
         }
 
         return Result.Success;
@@ -320,6 +323,7 @@ internal sealed class IoUringRing : IRing
         RingOpcode.Close => IORING_OP_CLOSE,
         RingOpcode.Timeout => IORING_OP_TIMEOUT,
         RingOpcode.Cancel => IORING_OP_ASYNC_CANCEL,
+        RingOpcode.PollReadable => IORING_OP_POLL_ADD,
         _ => 255,
     };
 
@@ -460,6 +464,8 @@ internal sealed class IoUringRing : IRing
             FindGroup(op.Group)?.Lend(bufferId);
         }
 
+        if (op.Opcode == RingOpcode.PollReadable && res > 0)
+            res = 0;   // the revents mask: the contract's success is 0 on every backend
         completion = new RingCompletion(op.UserData, res < 0 ? 0 : res, res < 0 ? Errno.ToError(-res) : default, flags, bufferId);
         if ((flags & RingCompletionFlags.More) == 0)
         {

@@ -56,7 +56,9 @@ internal sealed partial class IocpRing
         {
             case RingOpcode.Recv:
             case RingOpcode.Send:
+            case RingOpcode.PollReadable:
                 // reason: the slab is pinned (pinned object heap) and the buffer is marked in flight until Finish
+                // (PollReadable has none: a zero-byte WSARecv completes when data or end of stream is there, taking nothing)
                 fixed (byte* data = op.Buffer.Span)
                 {
                     block->Buffer.buf = data;
@@ -64,7 +66,7 @@ internal sealed partial class IocpRing
                 }
 
                 // reason: block is native memory owned by this slot until its packet is dequeued (or it completes inline)
-                ok = (op.Opcode == RingOpcode.Recv
+                ok = (op.Opcode != RingOpcode.Send
                     ? WSARecv(op.Socket, &block->Buffer, 1, &block->Bytes, &block->Flags, &block->Overlapped, null)
                     : WSASend(op.Socket, &block->Buffer, 1, &block->Bytes, 0, &block->Overlapped, null)) == 0;
                 break;

@@ -23,7 +23,8 @@ namespace Syscalls.Runtime.Backends.Iocp;
 /// <para>What IOCP lacks is emulated or refused: Timeout is a deadline kept by the ring (the wait is shortened to
 /// it); Nop and Close complete inline; Cancel of a queued or timer operation needs no kernel. Multishot accept and
 /// receive, provided buffers, Read and Write are not supported (<see cref="Supports"/> says so; Enqueue returns
-/// <see cref="ErrorKind.NotSupported"/>): a server re-arms one Accept or Recv per completion instead.</para>
+/// <see cref="ErrorKind.NotSupported"/>): a server re-arms one Accept or Recv per completion instead, and waits for
+/// data with PollReadable (a zero-byte WSARecv) so that an idle connection holds no buffer.</para>
 /// <para>A socket can belong to one completion port only: a handle already associated elsewhere (for instance a
 /// System.Net.Sockets socket that did asynchronous I/O) fails with <see cref="ErrorKind.InvalidArgument"/>.</para>
 /// </remarks>
@@ -138,7 +139,8 @@ internal sealed partial class IocpRing : IRing
     }
 
     public bool Supports(RingOpcode opcode) => opcode is RingOpcode.Nop or RingOpcode.Accept or RingOpcode.Connect
-        or RingOpcode.Recv or RingOpcode.Send or RingOpcode.Close or RingOpcode.Timeout or RingOpcode.Cancel;
+        or RingOpcode.Recv or RingOpcode.Send or RingOpcode.Close or RingOpcode.Timeout or RingOpcode.Cancel
+        or RingOpcode.PollReadable;
 
     public Result Enqueue(in RingOperation operation)
     {
