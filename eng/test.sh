@@ -18,27 +18,6 @@ SUITES=(
 )
 [[ -f "$ROOT/eng/test-suites.sh" ]] && source "$ROOT/eng/test-suites.sh"   # extra suites (wine, qemu)
 
-# The console filter above keeps the output short, so a failure's name, message and the top of its stack are printed
-# from the report: a CI log must say what failed without the artifacts.
-report_failures() {
-  python3 - "$1" <<'PY'
-import sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-def show(kind, name, failure):
-    msg = (failure.findtext("message") or "").strip().splitlines()
-    stack = (failure.findtext("stack-trace") or "").strip().splitlines()
-    print(f"   [{kind}] {name}")
-    for l in msg[:12]: print(f"      {l}")
-    for l in stack[:8]: print(f"      {l.strip()}")
-for t in root.iter("test"):
-    if t.get("result") == "Fail":
-        show("FAIL", t.get("name"), t.find("failure"))
-for e in root.iter("error"):
-    f = e.find("failure")
-    if f is not None: show("ERROR", f"{e.get('type')} {e.get('name') or ''}".strip(), f)
-PY
-}
-
 want=("$@")
 TP=0; TF=0; TS=0
 declare -A GP GF GS   # per-group totals (group = the part of the name before ':', if any)
@@ -61,7 +40,9 @@ for s in "${SUITES[@]}"; do
   else
     p=0; f=1; s=0; echo "   $name produced no report (crashed or timed out)"
   fi
-  [[ -f "$xml" && $f -gt 0 ]] && report_failures "$xml"
+  # The console filter above keeps the output short; a failure's name, message and stack top come from the report, so
+  # a CI log says what failed without the artifacts.
+  [[ -f "$xml" && $f -gt 0 ]] && python3 "$ROOT/eng/report-failures.py" "$xml"
   echo "   $name: $p passed, $f failed, $s skipped (${secs}s)"
   TP=$((TP+p)); TF=$((TF+f)); TS=$((TS+s))
   g="${name%%:*}"; GP[$g]=$(( ${GP[$g]:-0} + p )); GF[$g]=$(( ${GF[$g]:-0} + f )); GS[$g]=$(( ${GS[$g]:-0} + s ))
