@@ -139,7 +139,7 @@ check_config() {
   if grep -q '^BADKEY' "$d/lines"; then fail "$(grep '^BADKEY' "$d/lines" | cut -f2- | head -1)"; return; fi
   local lib errno_kind
   lib="$(awk -F'\t' '$1=="lib"{print $2}' "$d/lines" | tr '\n' ' ')"; errno_kind="$(awk -F'\t' '$1=="errno"{print $2}' "$d/lines" | tr '\n' ' ')"
-  [[ "$lib" =~ ^(libc|ws2_32|kernel32|mswsock)\ $ ]] || fail "$fam.api on $label: lib must be one of libc ws2_32 kernel32 mswsock, got '$lib'"
+  [[ "$lib" =~ ^(libc|ws2_32|kernel32|mswsock|ntdll)\ $ ]] || fail "$fam.api on $label: lib must be one of libc ws2_32 kernel32 mswsock ntdll, got '$lib'"
   [[ "$errno_kind" =~ ^(errno|wsa|win32|none)\ $ ]] || fail "$fam.api on $label: errno must be one of errno wsa win32 none, got '$errno_kind'"
 
   # The translation unit of the family's headers.
