@@ -9,8 +9,9 @@
 WINE_SUITE_TIMEOUT="${WINE_TIMEOUT:-240}"
 SUITES+=(
   "win-x64 (wine):bindings|WINE_TIMEOUT=$WINE_SUITE_TIMEOUT|$ROOT/eng/wine.sh suite $CONFIG Syscalls.Bindings.Tests"
-  # The whole runtime test project: every server theory runs on each Windows backend (WSAPoll poller server, IOCP
-  # ring server, emulated ring on WSAPoll, threads); Linux-only tests (LD_PRELOAD shim, io_uring, epoll) skip saying why.
+  # The whole runtime test project: every server theory runs on each Windows backend (AFD and WSAPoll poller servers,
+  # IOCP ring server, emulated ring on AFD, threads); Linux-only tests (LD_PRELOAD shim, io_uring, epoll) skip, saying
+  # why.
   "win-x64 (wine):runtime|WINE_TIMEOUT=$WINE_SUITE_TIMEOUT|$ROOT/eng/wine.sh suite $CONFIG Syscalls.Runtime.Tests"
 )
 

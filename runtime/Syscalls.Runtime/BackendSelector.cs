@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.Versioning;
 using System.Linq;
+using Syscalls.Runtime.Backends.Afd;
 using Syscalls.Runtime.Backends.Epoll;
 using Syscalls.Runtime.Backends.Kqueue;
 using Syscalls.Runtime.Backends.Poll;
@@ -15,16 +16,16 @@ namespace Syscalls.Runtime;
 /// the fallbacks. Every probe result is visible through <see cref="Probe"/> and, optionally, as log lines.</summary>
 /// <remarks>
 /// <para>Per OS, in order of preference (server: the default first; ring: what <see cref="CreateRing"/> picks):
-/// Linux: epoll, poll, io_uring, emulated (on epoll), threads. Windows: WSAPoll, IOCP, emulated (on WSAPoll), threads.
+/// Linux: epoll, poll, io_uring, emulated (on epoll), threads. Windows: AFD, WSAPoll, IOCP, emulated (on AFD), threads.
 /// macOS: kqueue, emulated (on kqueue), threads. Other OSes have no backend.</para>
-/// <para><c>SYSCALLS_BACKEND=epoll|poll|kqueue|wsapoll|uring|iocp|emulated|threads</c> forces the server backend (and
-/// the poller kind when it names one) wherever code asks for <see cref="BackendKind.Auto"/>;
+/// <para><c>SYSCALLS_BACKEND=epoll|poll|kqueue|afd|wsapoll|uring|iocp|emulated|threads</c> forces the server backend
+/// (and the poller kind when it names one) wherever code asks for <see cref="BackendKind.Auto"/>;
 /// <c>SYSCALLS_RING=uring|iocp|emulated</c> forces the ring backend. A name this OS does not have is an error
 /// (<see cref="PlatformNotSupportedException"/> naming the backends it has), not a silent fallback.
 /// <c>SYSCALLS_LOG=1</c> writes the selector's lines to stderr.</para>
 /// <para>io_uring falls back automatically (server: to the epoll loop; ring: to the emulated ring) when setup fails
 /// with ENOSYS, EPERM or ENOMEM, or when an opcode or feature the caller needs is missing; IOCP falls back the same
-/// way to the emulated ring on WSAPoll.</para>
+/// way to the emulated ring, and the AFD poller (which needs the \Device\Afd driver) to WSAPoll.</para>
 /// <para>Ring backends plug in through the partial methods below (implemented beside each backend), so this file
 /// compiles whether or not they are present.</para>
 /// </remarks>
@@ -57,7 +58,8 @@ public static partial class BackendSelector
         "kqueue" => BackendKind.Kqueue,
         "wsapoll" or "wsa_poll" => BackendKind.WsaPoll,
         "iocp" => BackendKind.Iocp,
-        _ => throw new ArgumentException($"Unknown backend '{name}' (epoll, poll, kqueue, wsapoll, uring, iocp, emulated, threads).", nameof(name)),
+        "afd" => BackendKind.Afd,
+        _ => throw new ArgumentException($"Unknown backend '{name}' (epoll, poll, kqueue, afd, wsapoll, uring, iocp, emulated, threads).", nameof(name)),
     };
 
     /// <summary>The short name of a backend, as <see cref="Parse"/> accepts it.</summary>
@@ -141,7 +143,8 @@ public static partial class BackendSelector
                 BackendKind.IoUring or BackendKind.Emulated when OperatingSystem.IsLinux() => BackendKind.Epoll,
                 BackendKind.Epoll => BackendKind.Poll,
                 BackendKind.Iocp => BackendKind.Emulated,
-                BackendKind.Emulated when OperatingSystem.IsWindows() => BackendKind.WsaPoll,
+                BackendKind.Emulated when OperatingSystem.IsWindows() => BackendKind.Afd,
+                BackendKind.Afd => BackendKind.WsaPoll,
                 BackendKind.Emulated when OperatingSystem.IsMacOS() => BackendKind.Kqueue,
                 _ => BackendKind.Threads,
             };
@@ -179,20 +182,32 @@ public static partial class BackendSelector
         return CreateServerCore(kind, reason, options, handler);
     }
 
-    /// <summary>Creates a poller: <paramref name="kind"/> Epoll, Poll, WsaPoll or Kqueue, or Auto (Linux:
-    /// SYSCALLS_BACKEND if it names a poller, else epoll, falling back to poll; Windows: WSAPoll; macOS: kqueue).</summary>
+    /// <summary>Creates a poller: <paramref name="kind"/> Epoll, Poll, Afd, WsaPoll or Kqueue, or Auto (SYSCALLS_BACKEND
+    /// if it names a poller of this OS, else Linux: epoll, falling back to poll; Windows: AFD, falling back to WSAPoll;
+    /// macOS: kqueue).</summary>
     public static IPoller CreatePoller(BackendKind kind = BackendKind.Auto)
     {
         if (HostBackends().Count == 0)
             throw new PlatformNotSupportedException("Syscalls.Runtime has pollers for Linux, Windows and macOS only.");
-        if (kind == BackendKind.Auto)
-            kind = ForcedServerBackend == BackendKind.Poll && OperatingSystem.IsLinux() ? BackendKind.Poll : DefaultPoller();
+        bool auto = kind == BackendKind.Auto;
+        if (auto)
+        {
+            BackendKind forced = ForcedServerBackend;
+            kind = IsPoller(forced) && HostBackends().Contains(forced) ? forced : DefaultPoller();
+        }
+
         if (!IsPoller(kind))
             throw new ArgumentException($"{kind} is not a poller.", nameof(kind));
         EnsureOnHost(kind, null);
         if (kind == BackendKind.Epoll && OperatingSystem.IsLinux())
             return EpollPoller.Create() is { IsSuccess: true } ep ? ep.Value : PollPoller.Create().Value;
         IPoller? poller = CreatePollerExact(kind, out OsError error);
+        if (poller is null && auto && kind == BackendKind.Afd)
+        {
+            Emit(null, $"poller: wsapoll (afd unavailable: {error})");
+            poller = CreatePollerExact(BackendKind.WsaPoll, out error);
+        }
+
         return poller ?? throw new OsException(error);
     }
 
@@ -310,14 +325,14 @@ public static partial class BackendSelector
     }
 
     private static readonly BackendKind[] s_linux = [BackendKind.Epoll, BackendKind.Poll, BackendKind.IoUring, BackendKind.Emulated, BackendKind.Threads];
-    private static readonly BackendKind[] s_windows = [BackendKind.WsaPoll, BackendKind.Iocp, BackendKind.Emulated, BackendKind.Threads];
+    private static readonly BackendKind[] s_windows = [BackendKind.Afd, BackendKind.WsaPoll, BackendKind.Iocp, BackendKind.Emulated, BackendKind.Threads];
     private static readonly BackendKind[] s_macos = [BackendKind.Kqueue, BackendKind.Emulated, BackendKind.Threads];
 
-    private static BackendKind DefaultPoller() => OperatingSystem.IsWindows() ? BackendKind.WsaPoll : OperatingSystem.IsMacOS() ? BackendKind.Kqueue : BackendKind.Epoll;
+    private static BackendKind DefaultPoller() => OperatingSystem.IsWindows() ? BackendKind.Afd : OperatingSystem.IsMacOS() ? BackendKind.Kqueue : BackendKind.Epoll;
 
     private static bool IsRing(BackendKind kind) => kind is BackendKind.IoUring or BackendKind.Emulated or BackendKind.Iocp;
 
-    private static bool IsPoller(BackendKind kind) => kind is BackendKind.Epoll or BackendKind.Poll or BackendKind.WsaPoll or BackendKind.Kqueue;
+    private static bool IsPoller(BackendKind kind) => kind is BackendKind.Epoll or BackendKind.Poll or BackendKind.Afd or BackendKind.WsaPoll or BackendKind.Kqueue;
 
     /// <summary>A backend of another OS is a configuration error, named as such (and where it came from).</summary>
     private static void EnsureOnHost(BackendKind kind, string? variable)
@@ -406,6 +421,13 @@ public static partial class BackendSelector
             Result<PollPoller> p = PollPoller.Create();
             error = p.Error;
             return p.IsSuccess ? p.Value : null;
+        }
+
+        if (kind == BackendKind.Afd && OperatingSystem.IsWindows())
+        {
+            Result<AfdPoller> a = AfdPoller.TryCreate();
+            error = a.Error;
+            return a.IsSuccess ? a.Value : null;
         }
 
         if (kind == BackendKind.WsaPoll && OperatingSystem.IsWindows())

@@ -18,6 +18,7 @@ public class SelectorTests
     [InlineData("kqueue", BackendKind.Kqueue)]
     [InlineData("wsapoll", BackendKind.WsaPoll)]
     [InlineData("iocp", BackendKind.Iocp)]
+    [InlineData("afd", BackendKind.Afd)]
     public void BackendSelector_Parse_AcceptsEveryName(string name, BackendKind kind)
     {
         Assert.Equal(kind, BackendSelector.Parse(name));
@@ -29,11 +30,11 @@ public class SelectorTests
     {
         IReadOnlyList<BackendProbe> probes = BackendSelector.Probe();
         BackendKind[] expected = OperatingSystem.IsWindows()
-            ? [BackendKind.WsaPoll, BackendKind.Iocp, BackendKind.Emulated, BackendKind.Threads]
+            ? [BackendKind.Afd, BackendKind.WsaPoll, BackendKind.Iocp, BackendKind.Emulated, BackendKind.Threads]
             : [BackendKind.Epoll, BackendKind.Poll, BackendKind.Threads, BackendKind.IoUring, BackendKind.Emulated];
         foreach (BackendKind k in expected)
             Assert.Contains(probes, p => p.Backend == k);
-        BackendKind[] pollers = OperatingSystem.IsWindows() ? [BackendKind.WsaPoll] : [BackendKind.Epoll, BackendKind.Poll];
+        BackendKind[] pollers = OperatingSystem.IsWindows() ? [BackendKind.Afd, BackendKind.WsaPoll] : [BackendKind.Epoll, BackendKind.Poll];
         foreach (BackendKind k in pollers)
             Assert.Contains(probes, p => p.Backend == k && p.Available);
         Assert.DoesNotContain(probes, p => Array.IndexOf(expected, p.Backend) < 0);
@@ -71,7 +72,7 @@ public class SelectorTests
     public void BackendSelector_CreatePoller_DefaultsToEpollOrForcedPoll()
     {
         using IPoller poller = BackendSelector.CreatePoller();
-        string expected = OperatingSystem.IsWindows() ? "wsapoll" : BackendSelector.ForcedServerBackend == BackendKind.Poll ? "poll" : "epoll";
+        string expected = OperatingSystem.IsWindows() ? "afd" : BackendSelector.ForcedServerBackend == BackendKind.Poll ? "poll" : "epoll";
         Assert.Equal(expected, poller.Name);
     }
 

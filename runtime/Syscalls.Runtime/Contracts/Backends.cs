@@ -21,6 +21,8 @@ public enum BackendKind
     WsaPoll = 7,
     /// <summary>Windows I/O completion port ring (overlapped Winsock).</summary>
     Iocp = 8,
+    /// <summary>Windows poller on the AFD driver (IOCTL_AFD_POLL through a completion port), as wepoll and mio.</summary>
+    Afd = 9,
 }
 
 /// <summary>The outcome of probing one backend (or one of its features) on this host.</summary>

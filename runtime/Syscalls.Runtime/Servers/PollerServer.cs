@@ -10,7 +10,7 @@ namespace Syscalls.Runtime.Servers;
 /// <remarks>Steady state allocates nothing: events go to a preallocated array, data to the shared buffer, tails to
 /// pooled arrays. EMFILE in accept pauses the listener (no spinning) until a connection closes or a backoff ends.
 /// OS-neutral: sockets go through <see cref="SocketCalls"/>, readiness through whichever poller the selector chose
-/// (epoll, poll, WSAPoll, kqueue).</remarks>
+/// (epoll, poll, AFD, WSAPoll, kqueue).</remarks>
 internal sealed class PollerServer : IServer, IConnectionTransport
 {
     private const ulong ListenerToken = ulong.MaxValue - 1;

@@ -9,20 +9,20 @@ namespace Syscalls.Runtime.Tests.Infrastructure;
 /// CI's second pass runs the suite with the fallback forced).</summary>
 public static class TestBackends
 {
-    /// <summary>Server backends usable here: Linux epoll, poll, io_uring, emulated, threads; Windows WSAPoll, IOCP,
-    /// emulated (on WSAPoll), threads.</summary>
+    /// <summary>Server backends usable here: Linux epoll, poll, io_uring, emulated, threads; Windows AFD, WSAPoll, IOCP,
+    /// emulated (on AFD), threads.</summary>
     public static TheoryData<string> Servers => Data(ServerKinds());
 
     /// <summary>Server backends whose model is an event loop (not thread-per-connection).</summary>
     public static TheoryData<string> Loops => Data(ServerKinds().Where(k => k != BackendKind.Threads));
 
-    /// <summary>Poller backends: epoll and poll on Linux, WSAPoll on Windows, kqueue on macOS.</summary>
+    /// <summary>Poller backends: epoll and poll on Linux, AFD and WSAPoll on Windows, kqueue on macOS.</summary>
     public static TheoryData<string> Pollers
     {
         get
         {
             if (OperatingSystem.IsWindows())
-                return Data(new[] { BackendKind.WsaPoll });
+                return Data(new[] { BackendKind.Afd, BackendKind.WsaPoll });
             if (OperatingSystem.IsMacOS())
                 return Data(new[] { BackendKind.Kqueue });
             BackendKind forced = BackendSelector.ForcedServerBackend;

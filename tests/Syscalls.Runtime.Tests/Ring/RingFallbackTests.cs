@@ -62,7 +62,7 @@ public class RingFallbackTests
         {
             BackendKind preferred = OperatingSystem.IsWindows() ? BackendKind.Iocp : BackendKind.IoUring;
             bool kernel = BackendSelector.Probe().Where(p => p.Backend == preferred).All(p => p.Available);
-            string expected = OperatingSystem.IsWindows() ? (kernel ? "iocp" : "emulated(wsapoll)") : kernel ? "io_uring" : "emulated(epoll)";
+            string expected = OperatingSystem.IsWindows() ? (kernel ? "iocp" : "emulated(afd)") : kernel ? "io_uring" : "emulated(epoll)";
             Assert.Equal(expected, ring.Name);
         }
 

@@ -3,20 +3,21 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using Syscalls.Runtime.Backends.Windows;
-using Syscalls.Runtime.Backends.WindowsPoll;
 using Xunit;
 using static Syscalls.Runtime.Tests.Windows.WindowsTestSupport;
 
 namespace Syscalls.Runtime.Tests.Windows;
 
-/// <summary>The WSAPoll poller: echo, half-close, reset, deregistration (the poller's cancel) and waker, plus each
-/// limit its documentation states.</summary>
+/// <summary>The Windows pollers, AFD and WSAPoll, each through every test: echo, half-close, reset, deregistration
+/// (the poller's cancel), interest changes while a poll is pending, waker, plus each limit their documentation states.</summary>
 public sealed class WindowsPollerTests
 {
-    private static WindowsPoller Create()
+    private static IPoller Create(string backend)
     {
         RequireWindows();
-        return WindowsPoller.TryCreate().Value;
+        IPoller poller = BackendSelector.CreatePoller(BackendSelector.Parse(backend));
+        Assert.Equal(backend, poller.Name);
+        return poller;
     }
 
     /// <summary>Waits until an event for <paramref name="token"/> arrives; returns its readiness.</summary>
@@ -61,10 +62,12 @@ public sealed class WindowsPollerTests
         return conn;
     }
 
-    [Fact]
-    public void WindowsPoller_Echo_RoundTripsOverLoopback()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_Echo_RoundTripsOverLoopback(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out int port);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         using Socket peer = Peer(port);
@@ -86,10 +89,12 @@ public sealed class WindowsPollerTests
         Assert.Equal(ErrorKind.WouldBlock, Winsock.Recv(conn.Socket, buffer).Error.Kind);
     }
 
-    [Fact]
-    public void WindowsPoller_ConnectedSocket_ReportsWritable()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_ConnectedSocket_ReportsWritable(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using Socket server = PeerListener(out int port);
         using WinSocketHandle client = NewSocket();
         Result connecting = Winsock.Connect(client.Socket, NetEndpoint.Loopback(port));
@@ -100,10 +105,12 @@ public sealed class WindowsPollerTests
         using Socket accepted = server.Accept();
     }
 
-    [Fact]
-    public void WindowsPoller_PeerHalfCloses_ReportsReadableThenEndOfStreamAndSendStillWorks()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_PeerHalfCloses_ReportsReadableThenEndOfStreamAndSendStillWorks(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out int port);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         using Socket peer = Peer(port);
@@ -118,12 +125,14 @@ public sealed class WindowsPollerTests
         Assert.Equal("bye"u8.ToArray(), ReceiveExactly(peer, 3));
     }
 
-    [Fact]
-    public void WindowsPoller_HungUpSocketWatchedForNothing_StaysQuietUntilModified()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_HungUpSocketWatchedForNothing_StaysQuietUntilModified(string backend)
     {
         // WSAPoll's POLLHUP for the peer's FIN is sticky and unmaskable; once reported, it must not be reported again
         // for a socket nobody watches, or every wait returns at once.
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out int port);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         using Socket peer = Peer(port);
@@ -144,10 +153,12 @@ public sealed class WindowsPollerTests
         Assert.Equal("bye"u8.ToArray(), ReceiveExactly(peer, 3));
     }
 
-    [Fact]
-    public void WindowsPoller_PeerResets_ReportsClosedOrError()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_PeerResets_ReportsClosedOrError(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out int port);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         Socket peer = Peer(port);
@@ -163,10 +174,12 @@ public sealed class WindowsPollerTests
         Assert.True(received.Error.Kind == ErrorKind.ConnectionReset || received is { IsSuccess: true, Value: 0 }, received.ToString());
     }
 
-    [Fact]
-    public void WindowsPoller_Deregister_StopsEventsAndReleasesTheHandle()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_Deregister_StopsEventsAndReleasesTheHandle(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out int port);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         using Socket peer = Peer(port);
@@ -191,10 +204,12 @@ public sealed class WindowsPollerTests
         }
     }
 
-    [Fact]
-    public void WindowsPoller_WakeFromAnotherThread_ReturnsEarlyAndCoalesces()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_WakeFromAnotherThread_ReturnsEarlyAndCoalesces(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         var events = new PollEvent[4];
         using var waker = new Timer(_ => poller.Wake(), null, 200, Timeout.Infinite);
         long start = Environment.TickCount64;
@@ -210,10 +225,12 @@ public sealed class WindowsPollerTests
         Assert.True(Environment.TickCount64 - start >= 100, "a coalesced wake was delivered twice");
     }
 
-    [Fact]
-    public void WindowsPoller_LevelTriggered_ReportsUntilDrained()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_LevelTriggered_ReportsUntilDrained(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out int port);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         using Socket peer = Peer(port);
@@ -226,10 +243,12 @@ public sealed class WindowsPollerTests
         Assert.False(HasEvent(poller, 2, 50));
     }
 
-    [Fact]
-    public void WindowsPoller_Oneshot_ReportsOnceUntilModified()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_Oneshot_ReportsOnceUntilModified(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out int port);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         using Socket peer = Peer(port);
@@ -243,24 +262,30 @@ public sealed class WindowsPollerTests
         Assert.True(HasEvent(poller, 3, TimeoutMs));
     }
 
-    [Fact]
-    public void WindowsPoller_EdgeTriggered_IsRefusedAsDocumented()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_EdgeTriggered_IsRefusedAsDocumented(string backend)
     {
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out _);
-        Assert.Equal(PollerCapabilities.None, poller.Capabilities & (PollerCapabilities.EdgeTriggered | PollerCapabilities.ReadClosed | PollerCapabilities.ScalableWait));
+        // AFD reports states, not transitions; WSAPoll neither separates a FIN from a close nor scales with ready sockets.
+        PollerCapabilities expected = backend == "afd" ? PollerCapabilities.ReadClosed | PollerCapabilities.ScalableWait : PollerCapabilities.None;
+        Assert.Equal(expected, poller.Capabilities & (PollerCapabilities.EdgeTriggered | PollerCapabilities.ReadClosed | PollerCapabilities.ScalableWait));
         Assert.Equal(ErrorKind.NotSupported, poller.Register(listener, 1, Interest.Readable, TriggerMode.Edge).Error.Kind);
         Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
         Assert.Equal(ErrorKind.NotSupported, poller.Modify(listener, 1, Interest.Readable, TriggerMode.Edge).Error.Kind);
         Assert.Equal(ErrorKind.AlreadyExists, poller.Register(listener, 2, Interest.Readable).Error.Kind);
     }
 
-    [Fact]
-    public void WindowsPoller_ConnectToClosedPort_ReportsError()
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_ConnectToClosedPort_ReportsError(string backend)
     {
         // WSAPoll on Windows before 10 version 2004 never reports this (the documented limit); Wine and current
         // Windows report POLLERR/POLLHUP with SO_ERROR set to WSAECONNREFUSED.
-        using WindowsPoller poller = Create();
+        using IPoller poller = Create(backend);
         using WinSocketHandle client = NewSocket();
         Result connecting = Winsock.Connect(client.Socket, NetEndpoint.Loopback(ClosedPort()));
         Assert.True(connecting.Error.Kind is ErrorKind.InProgress or ErrorKind.ConnectionRefused, connecting.ToString());
@@ -269,5 +294,88 @@ public sealed class WindowsPollerTests
         Assert.True((r & (Readiness.Error | Readiness.Closed)) != 0, r.ToString());
         int soError = Winsock.GetSockOpt(client.Socket, Syscalls.Windows.Ws2_32.SOL_SOCKET, Syscalls.Windows.Ws2_32.SO_ERROR).Value;
         Assert.Equal(ErrorKind.ConnectionRefused, WinError.Classify(soError));
+    }
+
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_ModifyWhileWaiting_NewInterestAndTokenApply(string backend)
+    {
+        // AFD: the pending poll asks for other events, so it is canceled and submitted again with the new ones.
+        using IPoller poller = Create(backend);
+        using WinSocketHandle listener = Listen(out int port);
+        Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
+        using Socket peer = Peer(port);
+        using WinSocketHandle conn = AcceptOne(poller, listener);
+        Assert.True(poller.Register(conn, 2, Interest.Readable).IsSuccess);
+        Assert.False(HasEvent(poller, 2, 50));   // nothing to read: the poll is pending
+        Assert.True(poller.Modify(conn, 3, Interest.Writable).IsSuccess);
+        Assert.True((WaitFor(poller, 3) & Readiness.Writable) != 0);
+        Assert.True(poller.Modify(conn, 4, Interest.Readable).IsSuccess);
+        Assert.False(HasEvent(poller, 4, 50));   // writable no longer counts, and still nothing to read
+        peer.Send("x"u8.ToArray());
+        Readiness r = WaitFor(poller, 4);
+        Assert.True((r & Readiness.Readable) != 0 && (r & Readiness.Writable) == 0, r.ToString());
+    }
+
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_DeregisterWhileWaitingThenRegisterAgain_NoStaleEvent(string backend)
+    {
+        using IPoller poller = Create(backend);
+        using WinSocketHandle listener = Listen(out int port);
+        Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
+        using Socket peer = Peer(port);
+        using WinSocketHandle conn = AcceptOne(poller, listener);
+        Assert.True(poller.Register(conn, 2, Interest.Readable).IsSuccess);
+        Assert.False(HasEvent(poller, 2, 50));
+        Assert.True(poller.Deregister(conn).IsSuccess);
+        peer.Send("x"u8.ToArray());
+        Assert.False(HasEvent(poller, 2, 100));   // the canceled poll reports nothing
+        Assert.True(poller.Register(conn, 5, Interest.Readable).IsSuccess);
+        Assert.True((WaitFor(poller, 5) & Readiness.Readable) != 0);
+        Assert.False(HasEvent(poller, 2));
+    }
+
+    [Theory]
+    [InlineData("afd")]
+    [InlineData("wsapoll")]
+    public void WindowsPoller_ManyIdleSocketsOneReady_ReportsOnlyThatOne(string backend)
+    {
+        const int Pairs = 64;
+        using IPoller poller = Create(backend);
+        using WinSocketHandle listener = Listen(out int port);
+        Assert.True(poller.Register(listener, 1, Interest.Readable).IsSuccess);
+        var peers = new Socket[Pairs];
+        var conns = new WinSocketHandle[Pairs];
+        try
+        {
+            for (int i = 0; i < Pairs; i++)
+            {
+                peers[i] = Peer(port);
+                conns[i] = AcceptOne(poller, listener);
+                Assert.True(poller.Register(conns[i], 100UL + (ulong)i, Interest.Readable).IsSuccess);
+            }
+
+            Assert.False(HasEvent(poller, 100 + 37, 50));
+            peers[37].Send("x"u8.ToArray());
+            var events = new PollEvent[Pairs];
+            int n = 0;
+            for (long end = Environment.TickCount64 + TimeoutMs; n == 0 && Environment.TickCount64 < end;)
+                n = poller.Wait(events, TimeoutMs).Value;
+            Assert.Equal(1, n);
+            Assert.Equal(137UL, events[0].Token);
+        }
+        finally
+        {
+            for (int i = 0; i < Pairs; i++)
+            {
+                if (conns[i] is not null)
+                    poller.Deregister(conns[i]);
+                conns[i]?.Dispose();
+                peers[i]?.Dispose();
+            }
+        }
     }
 }
