@@ -117,25 +117,11 @@ internal sealed class AfdPoller : IPoller
     public Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        ArgumentNullException.ThrowIfNull(handle);
         if ((mode & TriggerMode.Edge) != 0)
             return OsError.FromKind(ErrorKind.NotSupported);
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            return OsError.FromKind(ErrorKind.BadDescriptor);
-        }
-
-        nuint s = (nuint)handle.DangerousGetHandle();
-        if (handle.IsInvalid || _bySocket.ContainsKey(s))
-        {
-            handle.DangerousRelease();
-            return OsError.FromKind(handle.IsInvalid ? ErrorKind.BadDescriptor : ErrorKind.AlreadyExists);
-        }
+        Result<nuint> acquired = SocketRegistrations.Acquire(handle, _bySocket);
+        if (!acquired.TryGetValue(out nuint s))
+            return acquired.Error;
 
         Result<nuint> baseSocket = BaseSocket(s);
         if (!baseSocket.TryGetValue(out nuint b))

@@ -102,25 +102,11 @@ internal sealed class WindowsPoller : IPoller
     public unsafe Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        ArgumentNullException.ThrowIfNull(handle);
         if ((mode & TriggerMode.Edge) != 0)
             return OsError.FromKind(ErrorKind.NotSupported);
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            return OsError.FromKind(ErrorKind.BadDescriptor);
-        }
-
-        nuint s = (nuint)handle.DangerousGetHandle();
-        if (handle.IsInvalid || _indexOf.ContainsKey(s))
-        {
-            handle.DangerousRelease();
-            return OsError.FromKind(handle.IsInvalid ? ErrorKind.BadDescriptor : ErrorKind.AlreadyExists);
-        }
+        Result<nuint> acquired = SocketRegistrations.Acquire(handle, _indexOf);
+        if (!acquired.TryGetValue(out nuint s))
+            return acquired.Error;
 
         if (_count == _capacity)
             Grow(_capacity * 2);
