@@ -182,9 +182,9 @@ public static partial class BackendSelector
         return CreateServerCore(kind, reason, options, handler);
     }
 
-    /// <summary>Creates a poller: <paramref name="kind"/> Epoll, Poll, Afd, WsaPoll or Kqueue, or Auto (SYSCALLS_BACKEND
-    /// if it names a poller of this OS, else Linux: epoll, falling back to poll; Windows: AFD, falling back to WSAPoll;
-    /// macOS: kqueue).</summary>
+    /// <summary>Creates a poller: <paramref name="kind"/> Epoll, Poll, Afd, WsaPoll or Kqueue, or Auto
+    /// (SYSCALLS_BACKEND if it names a poller of this OS, else Linux: epoll, falling back to poll; Windows: AFD,
+    /// falling back to WSAPoll; macOS: kqueue).</summary>
     public static IPoller CreatePoller(BackendKind kind = BackendKind.Auto)
     {
         if (HostBackends().Count == 0)

@@ -21,7 +21,8 @@ public enum BackendKind
     WsaPoll = 7,
     /// <summary>Windows I/O completion port ring (overlapped Winsock).</summary>
     Iocp = 8,
-    /// <summary>Windows poller on the AFD driver (IOCTL_AFD_POLL through a completion port), as wepoll and mio.</summary>
+    /// <summary>Windows poller on the AFD driver (IOCTL_AFD_POLL through a completion port), as in wepoll and
+    /// mio.</summary>
     Afd = 9,
 }
 

@@ -34,7 +34,8 @@ public enum RingOpcode : byte
     /// <summary>Complete once the socket has something to receive (data, end of stream or a pending error), receiving
     /// nothing: a receive can then be issued with a buffer that is not held while the connection is idle. io_uring's
     /// POLL_ADD(POLLIN), Windows' zero-byte WSARecv, a readable wait on the emulated ring. A success has
-    /// <see cref="RingCompletion.Result"/> 0; a pending error may be reported here or by the receive that follows.</summary>
+    /// <see cref="RingCompletion.Result"/> 0; a pending error may be reported here or by the receive that
+    /// follows.</summary>
     PollReadable,
 }
 

@@ -193,7 +193,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
                 }
 
                 if (c.IsSuccess && c.Result == RecvBufferSize)
-                    _slots[slot].Flags |= RingFlags.DataReady;   // probably more behind it: receive again without waiting
+                    _slots[slot].Flags |= RingFlags.DataReady;   // likely more behind it: receive again, no wait first
                 OnReceived(slot, new RingCompletion(c.UserData, c.Result, c.Error, c.Flags | RingCompletionFlags.Buffer, buffer));
                 break;
             case TagRecv:
@@ -259,7 +259,8 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         }
     }
 
-    /// <summary>Single-shot mode: the PollReadable ended. Data (or end of stream) is there: receive it into a buffer.</summary>
+    /// <summary>Single-shot mode: the PollReadable ended. Data (or end of stream) is there: receive it into a
+    /// buffer.</summary>
     private void OnReadable(int slot, in RingCompletion c)
     {
         ref RingSlot s = ref _slots[slot];

@@ -9,8 +9,8 @@ namespace Syscalls.Runtime.Tests.Infrastructure;
 /// CI's second pass runs the suite with the fallback forced).</summary>
 public static class TestBackends
 {
-    /// <summary>Server backends usable here: Linux epoll, poll, io_uring, emulated, threads; Windows AFD, WSAPoll, IOCP,
-    /// emulated (on AFD), threads.</summary>
+    /// <summary>Server backends usable here: Linux epoll, poll, io_uring, emulated, threads; Windows AFD, WSAPoll,
+    /// IOCP, emulated (on AFD), threads.</summary>
     public static TheoryData<string> Servers => Data(ServerKinds());
 
     /// <summary>Server backends whose model is an event loop (not thread-per-connection).</summary>

@@ -9,7 +9,8 @@ using static Syscalls.Runtime.Tests.Windows.WindowsTestSupport;
 namespace Syscalls.Runtime.Tests.Windows;
 
 /// <summary>The Windows pollers, AFD and WSAPoll, each through every test: echo, half-close, reset, deregistration
-/// (the poller's cancel), interest changes while a poll is pending, waker, plus each limit their documentation states.</summary>
+/// (the poller's cancel), interest changes while a poll is pending, waker, plus each limit their documentation
+/// states.</summary>
 public sealed class WindowsPollerTests
 {
     private static IPoller Create(string backend)
@@ -269,7 +270,8 @@ public sealed class WindowsPollerTests
     {
         using IPoller poller = Create(backend);
         using WinSocketHandle listener = Listen(out _);
-        // AFD reports states, not transitions; WSAPoll neither separates a FIN from a close nor scales with ready sockets.
+        // AFD reports states, not transitions; WSAPoll neither separates a FIN from a close nor scales with ready
+        // sockets.
         PollerCapabilities expected = backend == "afd" ? PollerCapabilities.ReadClosed | PollerCapabilities.ScalableWait : PollerCapabilities.None;
         Assert.Equal(expected, poller.Capabilities & (PollerCapabilities.EdgeTriggered | PollerCapabilities.ReadClosed | PollerCapabilities.ScalableWait));
         Assert.Equal(ErrorKind.NotSupported, poller.Register(listener, 1, Interest.Readable, TriggerMode.Edge).Error.Kind);

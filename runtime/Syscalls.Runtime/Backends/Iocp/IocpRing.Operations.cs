@@ -58,7 +58,7 @@ internal sealed partial class IocpRing
             case RingOpcode.Send:
             case RingOpcode.PollReadable:
                 // reason: the slab is pinned (pinned object heap) and the buffer is marked in flight until Finish
-                // (PollReadable has none: a zero-byte WSARecv completes when data or end of stream is there, taking nothing)
+                // (PollReadable has none: a zero-byte WSARecv completes once data or end of stream is there)
                 fixed (byte* data = op.Buffer.Span)
                 {
                     block->Buffer.buf = data;

@@ -9,7 +9,8 @@ namespace Syscalls.Runtime.Backends.Windows;
 internal static class SocketRegistrations
 {
     /// <summary>Takes a reference on <paramref name="handle"/> and returns its SOCKET, or
-    /// <see cref="ErrorKind.BadDescriptor"/> / <see cref="ErrorKind.AlreadyExists"/> (holding no reference then).</summary>
+    /// <see cref="ErrorKind.BadDescriptor"/> / <see cref="ErrorKind.AlreadyExists"/> (then holding no
+    /// reference).</summary>
     internal static Result<nuint> Acquire<T>(SafeHandle handle, Dictionary<nuint, T> registered)
     {
         ArgumentNullException.ThrowIfNull(handle);
