@@ -128,6 +128,20 @@ public sealed class ChildServer : IDisposable
     }
 
     /// <summary>User + system CPU time of the child so far (from /proc/PID/stat), in milliseconds.</summary>
+    /// <summary>Waits until the child has printed a line containing <paramref name="text"/>; false after the timeout.</summary>
+    public bool WaitForOutput(string text, int timeoutMs)
+    {
+        long end = Environment.TickCount64 + timeoutMs;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (Environment.TickCount64 > end || _process.HasExited)
+                return Output.Contains(text, StringComparison.Ordinal);
+            Thread.Sleep(20);
+        }
+
+        return true;
+    }
+
     public double CpuMilliseconds()
     {
         string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
