@@ -94,7 +94,8 @@ public readonly struct PollEvent
 /// <para>Descriptor lifetime: a registration holds a reference on its <see cref="SafeHandle"/> (DangerousAddRef)
 /// until <see cref="Deregister"/> or <see cref="IDisposable.Dispose"/>, so disposing a registered handle defers the
 /// close and its number cannot be reused under a stale token.</para>
-/// <para>Signals: a wait interrupted by a signal (EINTR) returns zero events, not an error.</para>
+/// <para>Signals: a wait interrupted by a signal (EINTR; SIGCHLD when a child process exits is a common one) returns
+/// zero events, not an error, so zero events does not prove that the timeout passed.</para>
 /// </remarks>
 public interface IPoller : IDisposable
 {
