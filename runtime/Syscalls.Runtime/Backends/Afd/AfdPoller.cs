@@ -468,7 +468,8 @@ internal sealed class AfdPoller : IPoller
 
     private struct Registration
     {
-        public unsafe PollBlock* Block;   // allocated with the slot, kept across reuse, freed in Dispose
+        // reason: native, allocated with the slot and never moved; kept across reuse, freed in Dispose after the drain
+        public unsafe PollBlock* Block;
         public SafeHandle? Handle;        // null: free, or deregistered with a poll still pending
         public nuint Socket;
         public nuint Base;
