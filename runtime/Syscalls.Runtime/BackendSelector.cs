@@ -134,26 +134,35 @@ public static partial class BackendSelector
         }
 
         EnsureOnHost(requested, origin == "requested" ? null : BackendVariable);
-        BackendKind chosen = requested;
         reason = origin;
-        while (!IsUsable(chosen, out string why))
+        return FirstUsable(requested, ref reason);
+    }
+
+    /// <summary><paramref name="kind"/>, or the first usable backend of its fallback chain; each step is added to
+    /// <paramref name="reason"/>.</summary>
+    private static BackendKind FirstUsable(BackendKind kind, ref string reason)
+    {
+        while (!IsUsable(kind, out string why))
         {
-            BackendKind next = chosen switch
-            {
-                BackendKind.IoUring or BackendKind.Emulated when OperatingSystem.IsLinux() => BackendKind.Epoll,
-                BackendKind.Epoll => BackendKind.Poll,
-                BackendKind.Iocp => BackendKind.Emulated,
-                BackendKind.Emulated when OperatingSystem.IsWindows() => BackendKind.Afd,
-                BackendKind.Afd => BackendKind.WsaPoll,
-                BackendKind.Emulated when OperatingSystem.IsMacOS() => BackendKind.Kqueue,
-                _ => BackendKind.Threads,
-            };
-            reason += $"; {NameOf(chosen)} unavailable ({why}), falling back to {NameOf(next)}";
-            chosen = next;
+            BackendKind next = FallbackOf(kind);
+            reason += $"; {NameOf(kind)} unavailable ({why}), falling back to {NameOf(next)}";
+            kind = next;
         }
 
-        return chosen;
+        return kind;
     }
+
+    /// <summary>The server backend to try when <paramref name="kind"/> cannot be used; threads always can.</summary>
+    private static BackendKind FallbackOf(BackendKind kind) => kind switch
+    {
+        BackendKind.IoUring or BackendKind.Emulated when OperatingSystem.IsLinux() => BackendKind.Epoll,
+        BackendKind.Epoll => BackendKind.Poll,
+        BackendKind.Iocp => BackendKind.Emulated,
+        BackendKind.Emulated when OperatingSystem.IsWindows() => BackendKind.Afd,
+        BackendKind.Afd => BackendKind.WsaPoll,
+        BackendKind.Emulated when OperatingSystem.IsMacOS() => BackendKind.Kqueue,
+        _ => BackendKind.Threads,
+    };
 
     /// <summary>Creates a listening server (bound when this returns); call <see cref="IServer.Run"/> to serve.</summary>
     public static IServer CreateServer(ServerOptions options, IConnectionHandler handler)
@@ -173,9 +182,9 @@ public static partial class BackendSelector
                 return new RingServer(kind, reason, ring!, options, handler);
             }
 
-            BackendKind next = kind == BackendKind.Iocp ? BackendKind.Emulated : DefaultPoller();
+            BackendKind next = FallbackOf(kind);
             reason += $"; {NameOf(kind)} ring setup failed ({why}), falling back to {NameOf(next)}";
-            kind = next;
+            kind = FirstUsable(next, ref reason);
         }
 
         Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
@@ -199,13 +208,15 @@ public static partial class BackendSelector
         if (!IsPoller(kind))
             throw new ArgumentException($"{kind} is not a poller.", nameof(kind));
         EnsureOnHost(kind, null);
-        if (kind == BackendKind.Epoll && OperatingSystem.IsLinux())
-            return EpollPoller.Create() is { IsSuccess: true } ep ? ep.Value : PollPoller.Create().Value;
         IPoller? poller = CreatePollerExact(kind, out OsError error);
-        if (poller is null && auto && kind == BackendKind.Afd)
+        // A poller that cannot start falls back along the servers' chain (epoll -> poll, AFD -> WSAPoll): always for
+        // epoll, otherwise only when the caller left the choice to us.
+        while (poller is null && (auto || kind == BackendKind.Epoll) && IsPoller(FallbackOf(kind)))
         {
-            Emit(null, $"poller: wsapoll (afd unavailable: {error})");
-            poller = CreatePollerExact(BackendKind.WsaPoll, out error);
+            BackendKind next = FallbackOf(kind);
+            Emit(null, $"poller: {NameOf(next)} ({NameOf(kind)} unavailable: {error})");
+            kind = next;
+            poller = CreatePollerExact(kind, out error);
         }
 
         return poller ?? throw new OsException(error);

@@ -17,15 +17,8 @@ internal sealed class Registrations
     internal Result<int> Acquire(SafeHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
+        if (!HandleRefs.TryAddRef(handle))
             return OsError.FromKind(ErrorKind.BadDescriptor);
-        }
 
         int fd = (int)handle.DangerousGetHandle();
         if (fd < 0)

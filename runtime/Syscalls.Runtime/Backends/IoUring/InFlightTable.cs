@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using Syscalls.Runtime.Backends.Common;
 
 namespace Syscalls.Runtime.Backends.IoUring;
 
@@ -66,15 +67,8 @@ internal sealed class InFlightTable
         SafeHandle? handle = op.Handle;
         if (handle is not null)
         {
-            bool added = false;
-            try
-            {
-                handle.DangerousAddRef(ref added);
-            }
-            catch (ObjectDisposedException)
-            {
+            if (!HandleRefs.TryAddRef(handle))
                 return OsError.FromKind(ErrorKind.BadDescriptor);
-            }
 
             fd = (int)handle.DangerousGetHandle();
         }

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Windows;
 using Syscalls.Windows;
 using static Syscalls.Windows.Kernel32;
@@ -155,12 +156,7 @@ internal sealed partial class IocpRing : IRing
         nuint socket = 0;
         if (operation.Handle is { } handle)
         {
-            bool added = false;
-            try
-            {
-                handle.DangerousAddRef(ref added);
-            }
-            catch (ObjectDisposedException)
+            if (!HandleRefs.TryAddRef(handle))
             {
                 if (hasBuffer)
                     operation.Buffer.Pool!.MarkCompleted(operation.Buffer.BufferId);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using Syscalls.Runtime.Backends.Common;
 
 namespace Syscalls.Runtime.Backends.Windows;
 
@@ -14,15 +15,8 @@ internal static class SocketRegistrations
     internal static Result<nuint> Acquire<T>(SafeHandle handle, Dictionary<nuint, T> registered)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
+        if (!HandleRefs.TryAddRef(handle))
             return OsError.FromKind(ErrorKind.BadDescriptor);
-        }
 
         nuint s = (nuint)handle.DangerousGetHandle();
         if (handle.IsInvalid || registered.ContainsKey(s))
