@@ -79,6 +79,10 @@ public static class BindingEmitter
                     files.Add(new EmittedFile($"{stem}.{cls}.Functions.g.cs", LibraryWriter.WriteFunctions(os, layout, cls, e)));
                 }
             }
+            if (ErrorNameWriter.Write(os, layout, input.Families, e, stem) is { } errorNames)
+            {
+                files.Add(errorNames);
+            }
             stats.Add(new EmitStats(layout.Target, layout.Functions.Count, layout.Functions.Sum(f => FunctionWriter.Overloads(f).Count()),
                 layout.Records.Count + layout.InlineArrays.Count(), layout.Constants.Count + layout.Guids.Count));
         }

@@ -31,6 +31,12 @@ public enum ApiItemKind
     /// slot's own readers (<c>GetLastError</c>, <c>WSAGetLastError</c>) must be, or they would always read 0.
     /// </summary>
     NoError,
+
+    /// <summary>
+    /// Constants of this family (names or <c>PREFIX*</c> patterns) that are the OS's error numbers (<c>E*</c>,
+    /// <c>WSAE*</c>): the emitter writes their number-to-name table, which <c>Errno.Name</c> reads.
+    /// </summary>
+    Errors,
 }
 
 /// <summary>
@@ -81,6 +87,10 @@ public sealed record ApiFamily(string Name, string File)
     /// <summary>How failures are reported: <c>errno</c>, <c>wsa</c>, <c>win32</c> or <c>none</c>.</summary>
     public string? ErrnoFor(string target, string os) => Last(ApiItemKind.Errno, target, os);
 
+    /// <summary>Whether an <c>errors</c> line of this family names the constant (or a pattern matches it) for this target.</summary>
+    public bool IsError(string constant, string target, string os) =>
+        ItemsFor(target, os).Any(i => i.Kind == ApiItemKind.Errors && i.Matches(constant));
+
     /// <summary>Whether a line of <paramref name="kind"/> (<c>fast</c>, <c>noerror</c>) names <paramref name="function"/> for this target.</summary>
     public bool Lists(ApiItemKind kind, string function, string target, string os) =>
         ItemsFor(target, os).Any(i => i.Kind == kind && i.Name == function);
@@ -107,6 +117,7 @@ public static class ApiFamilyReader
         ["errno"] = ApiItemKind.Errno,
         ["fast"] = ApiItemKind.Fast,
         ["noerror"] = ApiItemKind.NoError,
+        ["errors"] = ApiItemKind.Errors,
     };
 
     private static readonly HashSet<string> Oses = new(StringComparer.Ordinal) { "linux", "darwin", "windows" };
@@ -191,9 +202,9 @@ public static class ApiFamilyReader
                     throw Fail($"'{word}': only const lines hold exclusions (!NAME or !PREFIX*)");
                 }
                 int star = word.IndexOf('*');
-                if (star >= 0 && (star != word.Length - 1 || kind is not (ApiItemKind.Const or ApiItemKind.Record or ApiItemKind.Enum)))
+                if (star >= 0 && (star != word.Length - 1 || kind is not (ApiItemKind.Const or ApiItemKind.Record or ApiItemKind.Enum or ApiItemKind.Errors)))
                 {
-                    throw Fail($"'{word}': only const, struct and enum items may be patterns, and only with a trailing *");
+                    throw Fail($"'{word}': only const, errors, struct and enum items may be patterns, and only with a trailing *");
                 }
                 items.Add(new ApiItem(kind, word, path, lineNo, narrow));
             }

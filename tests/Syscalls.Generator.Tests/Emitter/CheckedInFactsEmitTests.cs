@@ -17,7 +17,7 @@ public sealed class CheckedInFactsEmitTests
 {
     private static readonly Lazy<EmitInput?> Input = new(Load);
 
-    private static EmitInput Require()
+    internal static EmitInput Require()
     {
         var input = Input.Value;
         Assert.SkipWhen(input is null, "no headers/facts/*.abi in this checkout (the scanner has not written them)");

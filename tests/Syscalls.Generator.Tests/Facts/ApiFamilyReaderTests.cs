@@ -49,8 +49,25 @@ public sealed class ApiFamilyReaderTests
         Assert.False(family.Lists(ApiItemKind.NoError, "clock_gettime", "linux-x64", "linux"));
     }
 
+    [Fact]
+    public void Read_ErrorsLines_MatchNamesAndPrefixesPerTarget()
+    {
+        var family = ApiFamilyReader.Read("""
+            family errno
+            const E*
+            errors E*
+            errors.windows WSA_IO_PENDING
+            """, "errno.api");
+
+        Assert.True(family.IsError("EADDRINUSE", "linux-x64", "linux"));
+        Assert.False(family.IsError("WSA_IO_PENDING", "linux-x64", "linux"));
+        Assert.True(family.IsError("WSA_IO_PENDING", "win-x64", "windows"));
+        Assert.False(family.IsError("AF_INET", "win-x64", "windows"));
+    }
+
     [Theory]
     [InlineData("family x\nwidget y\n", 2, "unknown key 'widget'")]
+    [InlineData("family x\nerrors !E*\n", 2, "exclusions")]
     [InlineData("family x\nfunc foo*\n", 2, "patterns")]
     [InlineData("family x\nfunc !foo\n", 2, "exclusions")]
     [InlineData("header a.h\n", 1, "no 'family NAME' line")]
