@@ -43,13 +43,15 @@ internal static class ErrorNameWriter
     /// <summary>(number, name) sorted by number; one name per number.</summary>
     internal static List<(int Value, string Name)> Names(TargetModel layout, IReadOnlyList<ApiFamily> families, Emission e)
     {
-        var byName = families.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        // A lookup, not a dictionary: a host may hand over two lists of one family (the Roslyn host's own and a
+        // project's), and either may mark a constant.
+        var byName = families.ToLookup(f => f.Name, StringComparer.Ordinal);
         var errors = new Dictionary<string, (int Value, string Body)>(StringComparer.Ordinal);
         foreach (var c in layout.Constants)
         {
             var fact = c.Kind == ConstantKind.Macro ? layout.Facts.FindConstant(c.Name) : null;
-            if (fact?.Family is not { } family || !byName.TryGetValue(family, out var f)
-                || !f.IsError(c.Name, layout.Target, layout.Platform.Os)
+            if (fact?.Family is not { } family
+                || !byName[family].Any(f => f.IsError(c.Name, layout.Target, layout.Platform.Os))
                 || c.IsMissing || (c.IsArchDependent && !e.KnowsArchValues)
                 || c.Value < int.MinValue || c.Value > int.MaxValue)
             {
