@@ -52,7 +52,8 @@ warn() { echo "  warning: $*"; }
 resolve() {
   local file="$1" os="$2" target="$3"
   awk -v os="$os" -v tg="$target" -v file="$file" '
-    BEGIN { split("family targets header func struct type enum const guid syscall lib errno fast noerror opaque", k, " ");
+    BEGIN { split("family targets header func struct type enum const guid syscall lib errno fast noerror opaque",
+                  k, " ");
             for (i in k) known[k[i]] = 1 }
     /^[ \t]*(#|$)/ { next }
     { key = $1; q = ""
@@ -261,7 +262,8 @@ check_config() {
   fi
 
   local summary
-  summary="$(awk -F'\t' '{ k = $1 == "constx" ? "const" : $1; c[k]++; t++ } END { printf "func %d struct %d enum %d type %d const %d guid %d syscall %d opaque %d = %d",
+  summary="$(awk -F'\t' '{ k = $1 == "constx" ? "const" : $1; c[k]++; t++ }
+    END { printf "func %d struct %d enum %d type %d const %d guid %d syscall %d opaque %d = %d",
     c["func"], c["struct"], c["enum"], c["type"], c["const"], c["guid"], c["syscall"], c["opaque"], t }' "$d/items")"
   printf '  %-18s %s\n' "$label" "$summary"
   echo "$fam|$label|$summary" >> "$WORK/summary"

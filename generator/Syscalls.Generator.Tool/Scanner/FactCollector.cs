@@ -21,7 +21,7 @@ internal sealed partial class FactCollector(TranslationUnit tu, TuIndex index, H
 
     public IReadOnlyList<string> Problems => _problems;
 
-    /// <summary>Records the family lists as <c>opaque</c>: every pointer to one is <c>*void</c>, and it is not defined.</summary>
+    /// <summary>Records listed <c>opaque</c>: pointers to them are <c>*void</c>, and none is defined.</summary>
     public HashSet<string> Opaque { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Asks for a declaration (record, enum, typedef or function); <paramref name="origin"/> is for messages.</summary>
@@ -393,7 +393,8 @@ internal sealed partial class FactCollector(TranslationUnit tu, TuIndex index, H
             return false;
         }
         var decl = TuIndex.Normalize(canonical.Declaration);
-        string? name = index.UnnamedNames.TryGetValue(decl, out var known) ? known : decl.IsAnonymous ? null : decl.Spelling;
+        string? name = index.UnnamedNames.TryGetValue(decl, out var known) ? known
+            : decl.IsAnonymous ? null : decl.Spelling;
         return name is not null && Opaque.Contains(name);
     }
 

@@ -149,7 +149,8 @@ internal sealed partial class TargetScanner
             {
                 collector.Opaque.Add(item.Name);
             }
-            else if (index.Typedefs.TryGetValue(item.Name, out var td) && td.TypedefUnderlyingType.Canonical.Kind == TypeKind.Record)
+            else if (index.Typedefs.TryGetValue(item.Name, out var td)
+                && td.TypedefUnderlyingType.Canonical.Kind == TypeKind.Record)
             {
                 var decl = TuIndex.Normalize(td.TypedefUnderlyingType.Canonical.Declaration);
                 collector.Opaque.Add(index.UnnamedNames.TryGetValue(decl, out var name) ? name : decl.Spelling);

@@ -34,9 +34,10 @@ public enum ApiItemKind
 
     /// <summary>
     /// A record the family's items reach only through pointers and that the bindings never look into (glibc's
-    /// <c>pthread_attr_t</c> behind <c>sigevent</c>): the scanner binds every pointer to it as <c>*void</c> and does not
-    /// define it, as it would for a record the headers only declare. For records whose members differ between the
-    /// architectures of one OS (<c>char __size[56]</c> on x86-64, <c>[64]</c> on arm64), which one public type cannot describe.
+    /// <c>pthread_attr_t</c> behind <c>sigevent</c>): the scanner binds every pointer to it as <c>*void</c> and does
+    /// not define it, as it would for a record the headers only declare. For records whose members differ between the
+    /// architectures of one OS (<c>char __size[56]</c> on x86-64, <c>[64]</c> on arm64), which one public type cannot
+    /// describe.
     /// </summary>
     Opaque,
 }

@@ -83,8 +83,8 @@ public sealed unsafe class AioCallTests
         try
         {
             byte* head = stackalloc byte[4], tail = stackalloc byte[4];
-            var first = new aiocb { aio_fildes = fd, aio_lio_opcode = LIO_READ, aio_buf = head, aio_nbytes = 4, aio_offset = 0 };
-            var second = new aiocb { aio_fildes = fd, aio_lio_opcode = LIO_READ, aio_buf = tail, aio_nbytes = 4, aio_offset = 4 };
+            var first = new aiocb { aio_fildes = fd, aio_lio_opcode = LIO_READ, aio_buf = head, aio_nbytes = 4 };
+            var second = first with { aio_buf = tail, aio_offset = 4 };
             first.aio_sigevent.sigev_notify = SIGEV_NONE;
             second.aio_sigevent.sigev_notify = SIGEV_NONE;
             aiocb** list = stackalloc aiocb*[2];

@@ -6,7 +6,7 @@ using static Syscalls.Linux.LibC;
 
 namespace Syscalls.Bindings.Tests.Calls;
 
-/// <summary>sendmmsg/recvmmsg on UDP loopback: several datagrams per call, each mmsghdr reporting its own length.</summary>
+/// <summary>sendmmsg/recvmmsg on UDP loopback: several datagrams per call, each mmsghdr with its own length.</summary>
 // unsafe: the bindings take pointers; every one here is to a stackalloc or local that outlives the call.
 [SupportedOSPlatform("linux")]
 public sealed unsafe class MmsgCallTests
@@ -71,7 +71,8 @@ public sealed unsafe class MmsgCallTests
             int got = 0;
             while (got < words.Length)
             {
-                got += (int)Native.Ok(recvmmsg(receiver, rmsgs + got, (uint)(4 - got), MSG_WAITFORONE, null), "recvmmsg");
+                long n = recvmmsg(receiver, rmsgs + got, (uint)(4 - got), MSG_WAITFORONE, null);
+                got += (int)Native.Ok(n, "recvmmsg");
             }
             Assert.Equal(words.Length, got);
             for (int i = 0; i < words.Length; i++)

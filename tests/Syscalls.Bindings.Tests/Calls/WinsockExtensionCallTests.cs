@@ -40,7 +40,8 @@ public sealed unsafe class WinsockExtensionCallTests : IDisposable
         }
     }
 
-    private static void RequireWindows() => Assert.SkipUnless(OperatingSystem.IsWindows(), "Winsock calls run on Windows (or Wine)");
+    private static void RequireWindows() =>
+        Assert.SkipUnless(OperatingSystem.IsWindows(), "Winsock calls run on Windows (or Wine)");
 
     private static nuint Check(nuint s, string call)
     {
@@ -100,7 +101,9 @@ public sealed unsafe class WinsockExtensionCallTests : IDisposable
     {
         nint fn = 0;
         uint bytes = 0;
-        Check(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, (uint)sizeof(Guid), &fn, (uint)sizeof(nint), &bytes, null, null), "WSAIoctl");
+        int rc = WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, (uint)sizeof(Guid), &fn, (uint)sizeof(nint),
+            &bytes, null, null);
+        Check(rc, "WSAIoctl");
         Assert.NotEqual(0, fn);
         return fn;
     }
@@ -143,7 +146,10 @@ public sealed unsafe class WinsockExtensionCallTests : IDisposable
             fixed (byte* p = text)
             {
                 var buf = new WSABUF { len = (uint)text.Length, buf = p };
-                var msg = new WSAMSG { name = (sockaddr*)&to, namelen = sizeof(sockaddr_in), lpBuffers = &buf, dwBufferCount = 1 };
+                var msg = new WSAMSG
+                {
+                    name = (sockaddr*)&to, namelen = sizeof(sockaddr_in), lpBuffers = &buf, dwBufferCount = 1,
+                };
                 Check(WSASendMsg(sender, &msg, 0, &sent, null, null), "WSASendMsg");
             }
             Assert.Equal((uint)text.Length, sent);
@@ -151,7 +157,10 @@ public sealed unsafe class WinsockExtensionCallTests : IDisposable
             byte* data = stackalloc byte[64];
             sockaddr_in peer;
             var rbuf = new WSABUF { len = 64, buf = data };
-            var rmsg = new WSAMSG { name = (sockaddr*)&peer, namelen = sizeof(sockaddr_in), lpBuffers = &rbuf, dwBufferCount = 1 };
+            var rmsg = new WSAMSG
+            {
+                name = (sockaddr*)&peer, namelen = sizeof(sockaddr_in), lpBuffers = &rbuf, dwBufferCount = 1,
+            };
             Check(recvMsg.Value(receiver, &rmsg, &received, null, null), "WSARecvMsg");
             Assert.Equal("datagram", Encoding.ASCII.GetString(data, (int)received));
             Assert.Equal(from.sin_port, peer.sin_port);
@@ -179,10 +188,14 @@ public sealed unsafe class WinsockExtensionCallTests : IDisposable
             var tail = Encoding.ASCII.GetBytes("<tail>");
             fixed (byte* h = head, t = tail)
             {
-                var buffers = new TRANSMIT_FILE_BUFFERS { Head = h, HeadLength = (uint)head.Length, Tail = t, TailLength = (uint)tail.Length };
+                var buffers = new TRANSMIT_FILE_BUFFERS
+                {
+                    Head = h, HeadLength = (uint)head.Length, Tail = t, TailLength = (uint)tail.Length,
+                };
                 nint handle = file.DangerousGetHandle();
                 int ok = throughExtensionPointer
-                    ? new LPFN_TRANSMITFILE(ExtensionFunction(client, WSAID_TRANSMITFILE)).Value(client, handle, 0, 0, null, &buffers, 0)
+                    ? new LPFN_TRANSMITFILE(ExtensionFunction(client, WSAID_TRANSMITFILE)).Value(
+                        client, handle, 0, 0, null, &buffers, 0)
                     : Mswsock.TransmitFile(client, handle, 0, 0, null, &buffers, 0);
                 Assert.True(ok != 0, $"TransmitFile failed, WSA error {WSAGetLastError()}");
             }

@@ -27,7 +27,8 @@ public sealed class OpaqueTests
         var r = Scan(Sigevent + "opaque pthread_attr_t\n", out string facts);
 
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("field sigevent___sigev_un___sigev_thread._attribute offset=8 size=8 type=*void c=\"pthread_attr_t *\"", facts);
+        const string Field = "field sigevent___sigev_un___sigev_thread._attribute";
+        Assert.Contains(Field + " offset=8 size=8 type=*void c=\"pthread_attr_t *\"", facts);
         Assert.DoesNotContain("union pthread_attr_t", facts);
         Assert.DoesNotContain("typedef pthread_attr_t", facts);
     }
