@@ -37,6 +37,15 @@ public enum ApiItemKind
     /// <c>WSAE*</c>): the emitter writes their number-to-name table, which <c>Errno.Name</c> reads.
     /// </summary>
     Errors,
+
+    /// <summary>
+    /// A record the family's items reach only through pointers and that the bindings never look into (glibc's
+    /// <c>pthread_attr_t</c> behind <c>sigevent</c>): the scanner binds every pointer to it as <c>*void</c> and does
+    /// not define it, as it would for a record the headers only declare. For records whose members differ between the
+    /// architectures of one OS (<c>char __size[56]</c> on x86-64, <c>[64]</c> on arm64), which one public type cannot
+    /// describe.
+    /// </summary>
+    Opaque,
 }
 
 /// <summary>
@@ -118,6 +127,7 @@ public static class ApiFamilyReader
         ["fast"] = ApiItemKind.Fast,
         ["noerror"] = ApiItemKind.NoError,
         ["errors"] = ApiItemKind.Errors,
+        ["opaque"] = ApiItemKind.Opaque,
     };
 
     private static readonly HashSet<string> Oses = new(StringComparer.Ordinal) { "linux", "darwin", "windows" };
