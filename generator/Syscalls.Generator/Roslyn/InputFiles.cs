@@ -107,6 +107,55 @@ internal sealed class FamilyFile : IEquatable<FamilyFile>
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Path) ^ Text.Length;
 }
 
+/// <summary>
+/// One <c>*.names</c> AdditionalFile (every name a target's headers declare, headers/FORMAT.md "Declared names"),
+/// parsed; equal when path and text are equal.
+/// </summary>
+internal sealed class NamesFile : IEquatable<NamesFile>
+{
+    private NamesFile(string path, string text, DeclaredNames? names, DiagnosticInfo? error)
+    {
+        Path = path;
+        Text = text;
+        Names = names;
+        Error = error;
+    }
+
+    public string Path { get; }
+    public string Text { get; }
+    public DeclaredNames? Names { get; }
+    public DiagnosticInfo? Error { get; }
+
+    public static bool IsNamesFile(string path) => path.EndsWith(".names", StringComparison.OrdinalIgnoreCase);
+
+    public static NamesFile Load(string path, string? text) => LastParsed<NamesFile>.Get(path, text, Parse);
+
+    private static NamesFile Parse(string path, string? text)
+    {
+        if (text is null)
+        {
+            return new NamesFile(path, "", null, DiagnosticInfo.Create(Descriptors.BadInputFile, null, path + ": cannot be read"));
+        }
+        try
+        {
+            var names = DeclaredNames.Read(text, path);
+            names.Find(""); // build the index before LastParsed shares the model between compilations
+            return new NamesFile(path, text, names, null);
+        }
+        catch (FactsFormatException e)
+        {
+            return new NamesFile(path, text, null, DiagnosticInfo.Create(Descriptors.BadInputFile, InputFileErrors.At(e), e.Message));
+        }
+    }
+
+    public bool Equals(NamesFile? other) =>
+        other is not null && string.Equals(Path, other.Path, StringComparison.Ordinal) && string.Equals(Text, other.Text, StringComparison.Ordinal);
+
+    public override bool Equals(object? obj) => Equals(obj as NamesFile);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Path) ^ Text.Length;
+}
+
 internal static class InputFileErrors
 {
     /// <summary>The line a format error names, as a location in that file.</summary>

@@ -12,7 +12,7 @@ public sealed class GeneratedStubExecutionTests
 {
     private const string Probe = """
         using System.Runtime.InteropServices;
-        using Syscalls.Linux;
+        using Syscalls.Generated.Linux;
 
         public static unsafe class Probe
         {
@@ -73,8 +73,8 @@ public sealed class GeneratedStubExecutionTests
 
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompileProblems());
-        Assert.Contains("Syscalls.Linux.Records.g.cs", run.HintNames);
-        Assert.Contains("Syscalls.Linux.LibC.Functions.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Generated.Linux.Records.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Generated.Linux.LibC.Functions.g.cs", run.HintNames);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class GeneratedStubExecutionTests
     {
         var run = Generate(HostRid());
 
-        string functions = run.Source("Syscalls.Linux.LibC.Functions.g.cs");
+        string functions = run.Source("Syscalls.Generated.Linux.LibC.Functions.g.cs");
 
         // No [LibraryImport] partial: the SDK's generator never sees this output (CS8795).
         Assert.DoesNotContain("LibraryImport", functions);
@@ -143,7 +143,7 @@ public sealed class GeneratedStubExecutionTests
 
     private const string FastProbe = """
         using System.Runtime.InteropServices;
-        using Syscalls.Linux;
+        using Syscalls.Generated.Linux;
 
         public static unsafe class FastProbe
         {
@@ -176,7 +176,7 @@ public sealed class GeneratedStubExecutionTests
         }.RunOnce();
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompileProblems());
-        string functions = run.Source("Syscalls.Linux.LibC.Functions.g.cs");
+        string functions = run.Source("Syscalls.Generated.Linux.LibC.Functions.g.cs");
 
         var r = (long[])GeneratorHarness.Call(run.Load(), "FastProbe", "Run")!;
 
