@@ -44,7 +44,8 @@ public static class ConstantTypesCommand
         }
         try
         {
-            var facts = Directory.GetFiles(factsDir, "*.abi").OrderBy(f => f, StringComparer.Ordinal).Select(FactsReader.ReadFile);
+            var facts = Directory.GetFiles(factsDir, "*.abi").OrderBy(f => f, StringComparer.Ordinal)
+                .Select(FactsReader.ReadFile);
             stdout.Write(Report(facts));
             return 0;
         }
@@ -58,8 +59,9 @@ public static class ConstantTypesCommand
     public static string Report(IEnumerable<AbiFacts> targets)
     {
         var s = new StringBuilder();
-        s.Append("# Enumeration constants whose C# type is C's (int, C11 6.4.4.3) instead of their enum's underlying type.\n");
-        s.Append("# Produced by: eng/tool.sh Release constant-types   (macros keep the type of their expansion: none changed)\n");
+        s.Append("# Enumeration constants whose C# type is C's (int, C11 6.4.4.3) instead of their enum's ")
+            .Append("underlying type.\n# Produced by: eng/tool.sh Release constant-types   ")
+            .Append("(macros keep the type of their expansion: none changed)\n");
         foreach (var facts in targets)
         {
             var changed = new List<string>();
@@ -68,9 +70,10 @@ public static class ConstantTypesCommand
             foreach (var e in facts.Enums.OrderBy(e => e.Name, StringComparer.Ordinal))
             {
                 var before = TypeMapper.Primitive(e.Underlying, false, "enum " + e.Name);
-                var moved = e.Enumerators.Where(x => !TypeMapper.EnumeratorType(e, x.Value).Equals(before)).Select(x => x.Name).ToList();
-                var stayed = e.Enumerators.Where(x => TypeMapper.EnumeratorType(e, x.Value).Equals(before) && !before.Equals(CsType.Int))
-                    .Select(x => x.Name).ToList();
+                bool Moved(EnumeratorFact x) => !TypeMapper.EnumeratorType(e, x.Value).Equals(before);
+                var moved = e.Enumerators.Where(Moved).Select(x => x.Name).ToList();
+                var stayed = before.Equals(CsType.Int) ? []
+                    : e.Enumerators.Where(x => !Moved(x)).Select(x => x.Name).ToList();
                 if (moved.Count > 0)
                 {
                     changed.Add($"  enum {e.Name}: {before.Code} -> int: {string.Join(" ", moved)}");
@@ -78,7 +81,8 @@ public static class ConstantTypesCommand
                 }
                 if (stayed.Count > 0)
                 {
-                    kept.Add($"  enum {e.Name}: {before.Code} kept (the value does not fit int): {string.Join(" ", stayed)}");
+                    kept.Add($"  enum {e.Name}: {before.Code} kept (the value does not fit int): "
+                        + string.Join(" ", stayed));
                 }
             }
             s.Append('\n').Append(facts.Target).Append(": ").Append(count).Append(" constants changed type\n");

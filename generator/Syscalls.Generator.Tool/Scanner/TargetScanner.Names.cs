@@ -39,7 +39,8 @@ internal sealed partial class TargetScanner
                 return;
             }
             string declared = paths.Relative(file)!;
-            names[name] = new DeclaredName(name, kind, declared, via.TryGetValue(Path.GetFullPath(file), out var v) ? v : declared);
+            string through = via.TryGetValue(Path.GetFullPath(file), out var v) ? v : declared;
+            names[name] = new DeclaredName(name, kind, declared, through);
         }
         // A name several declarations share (glibc's `#define SOCK_STREAM SOCK_STREAM`, struct and function `stat`) is
         // listed once, as the first of these kinds: what a list entry of that name would most likely mean.
@@ -67,7 +68,8 @@ internal sealed partial class TargetScanner
         {
             Add(name, DeclaredKind.Macro, c);
         }
-        return new DeclaredNames(_target.Name, _target.Names, names.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList());
+        var sorted = names.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+        return new DeclaredNames(_target.Name, _target.Names, sorted);
     }
 
     /// <summary>

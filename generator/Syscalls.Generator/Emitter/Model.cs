@@ -208,7 +208,7 @@ internal sealed record FunctionModel(string Name, string Class, CsType Return, I
     public string? Doc { get; init; }
     public string? Prototype { get; init; }
 
-    /// <summary>The function's reference page (man7.org, Apple's man pages, learn.microsoft.com), from its family.</summary>
+    /// <summary>Its reference page (man7.org, Apple's man pages, learn.microsoft.com), from its family.</summary>
     public ReferencePage? Page { get; init; }
 
     /// <summary>

@@ -10,13 +10,15 @@ namespace Syscalls.Generator.Emitter;
 /// </summary>
 internal static class OverloadWriter
 {
-    private sealed record Shape(string Return, string Name, string TypeParameters, string Constraints, IReadOnlyList<string> Parameters);
+    private sealed record Shape(string Return, string Name, string TypeParameters, string Constraints,
+        IReadOnlyList<string> Parameters)
+    {
+        public string Declaration => $"{Return} {Name}{TypeParameters}({string.Join(", ", Parameters)}){Constraints}";
+    }
 
     /// <summary>The overload's signature as the API surface and the manifest write it (no <c>global::</c>).</summary>
     public static string? Signature(FunctionModel f) =>
-        ShapeOf(f) is { } s
-            ? $"{s.Return} {s.Name}{s.TypeParameters}({string.Join(", ", s.Parameters)}){s.Constraints}".Replace("global::System.", "")
-            : null;
+        ShapeOf(f)?.Declaration.Replace("global::System.", "");
 
     public static void Write(CodeWriter w, FunctionModel f, ReferencePage? page)
     {
@@ -26,8 +28,9 @@ internal static class OverloadWriter
         var generic = GenericNames(f);
         string prototype = Identifiers.Xml(f.Prototype ?? f.Name);
         var parts = f.Overload.Select(o => Describe(f, o, generic)).ToList();
-        w.Doc(f.Doc, $"A managed form of <c>{prototype}</c>: {string.Join("; ", parts)}. Pins for the call only; allocates nothing.", page);
-        w.Open($"public static {s.Return} {s.Name}{s.TypeParameters}({string.Join(", ", s.Parameters)}){s.Constraints}");
+        w.Doc(f.Doc, $"A managed form of <c>{prototype}</c>: {string.Join("; ", parts)}. "
+            + "Pins for the call only; allocates nothing.", page);
+        w.Open("public static " + s.Declaration);
         // A length passed by pointer (accept's addr_len) starts as sizeof(T); what the call writes back is dropped.
         foreach (var o in f.Overload.Where(o => o.IsGeneric && f.Parameters[o.Length].Type is CsPointer))
         {
@@ -96,11 +99,13 @@ internal static class OverloadWriter
             });
         }
         var names = generic.Values.ToList();
-        return new Shape(f.Return.Code, Identifiers.Escape(f.Name), names.Count == 0 ? "" : "<" + string.Join(", ", names) + ">",
+        string typeParameters = names.Count == 0 ? "" : "<" + string.Join(", ", names) + ">";
+        return new Shape(f.Return.Code, Identifiers.Escape(f.Name), typeParameters,
             string.Concat(names.Select(n => $" where {n} : unmanaged")), ps);
     }
 
-    /// <summary>The type a pinned pointer has: the span's element (<c>byte</c> for <c>void*</c>), T, or the pointee.</summary>
+    /// <summary>A pinned pointer's type: the span's element (<c>byte</c> for <c>void*</c>), T, or the pointee.
+    /// </summary>
     private static string Element(FunctionModel f, ParameterOverload o, IReadOnlyDictionary<int, string> generic)
     {
         if (o.IsGeneric)
@@ -111,11 +116,12 @@ internal static class OverloadWriter
         return pointee.Equals(CsType.Void) ? "byte" : pointee.Code;
     }
 
-    /// <summary>The type parameter of each generic reference: <c>T</c> when there is one, <c>T1</c>, <c>T2</c> otherwise.</summary>
+    /// <summary>The type parameter of each generic reference: <c>T</c> alone, <c>T1</c>, <c>T2</c> otherwise.</summary>
     private static IReadOnlyDictionary<int, string> GenericNames(FunctionModel f)
     {
         var generic = f.Overload.Where(o => o.IsGeneric).ToList();
-        return generic.Select((o, i) => (o.Pointer, Name: generic.Count == 1 ? "T" : "T" + (i + 1))).ToDictionary(x => x.Pointer, x => x.Name);
+        return generic.Select((o, i) => (o.Pointer, Name: generic.Count == 1 ? "T" : "T" + (i + 1)))
+            .ToDictionary(x => x.Pointer, x => x.Name);
     }
 
     private static string Local(FunctionModel f, int parameter) => "__" + f.Parameters[parameter].Name.TrimStart('@');
@@ -127,8 +133,11 @@ internal static class OverloadWriter
         return o.Kind switch
         {
             OverloadKind.Span or OverloadKind.ReadOnlySpan => $"{p} and {len} as one span ({len} is its length)",
-            _ when o.IsGeneric => $"{p} as a reference to any unmanaged {generic[o.Pointer]} ({len} is <c>sizeof({generic[o.Pointer]})</c>"
-                + (f.Parameters[o.Length].Type is CsPointer ? ", and the length the call writes back is not returned)" : ")"),
+            _ when o.IsGeneric => $"{p} as a reference to any unmanaged {generic[o.Pointer]} "
+                + $"({len} is <c>sizeof({generic[o.Pointer]})</c>"
+                + (f.Parameters[o.Length].Type is CsPointer
+                    ? ", and the length the call writes back is not returned)"
+                    : ")"),
             _ => $"{p} as a reference",
         };
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using Syscalls.Generator.Facts;
 
@@ -28,7 +29,7 @@ internal enum OverloadKind
 /// </summary>
 internal sealed record ParameterOverload(OverloadKind Kind, int Pointer, int Length)
 {
-    /// <summary>With a length, an <c>in</c>/<c>ref</c> parameter is generic: the caller's type decides the size.</summary>
+    /// <summary>With a length, an <c>in</c>/<c>ref</c> parameter is generic: the caller's type is the size.</summary>
     public bool IsGeneric => Kind is OverloadKind.In or OverloadKind.Ref && Length >= 0;
 }
 
@@ -38,8 +39,8 @@ internal sealed record ParameterOverload(OverloadKind Kind, int Pointer, int Len
 /// </summary>
 internal static class OverloadBuilder
 {
-    public static IReadOnlyList<ParameterOverload> Build(FunctionFact f, IReadOnlyList<ParameterModel> ps, IReadOnlyList<ApiItem> items,
-        string target)
+    public static IReadOnlyList<ParameterOverload> Build(FunctionFact f, IReadOnlyList<ParameterModel> ps,
+        IReadOnlyList<ApiItem> items, string target)
     {
         var result = new List<ParameterOverload>();
         var used = new HashSet<int>();
@@ -58,33 +59,38 @@ internal static class OverloadBuilder
             };
             if (f.IsVariadic)
             {
-                throw new EmitterException($"{Where()}: a variadic function has no overloads (its fixed-arity forms are overloads already)");
+                throw new EmitterException(
+                    $"{Where()}: a variadic function has no overloads (its fixed-arity forms are overloads already)");
             }
             foreach (int p in length >= 0 ? [pointer, length] : new[] { pointer })
             {
                 if (!used.Add(p))
                 {
-                    throw new EmitterException($"{Where()}: parameter {p + 1} ({ps[p].Name}) is taken twice by the overload items");
+                    throw new EmitterException(
+                        $"{Where()}: parameter {p + 1} ({ps[p].Name}) is taken twice by the overload items");
                 }
             }
             if (ps[pointer].Type is not CsPointer { Pointee: var pointee })
             {
-                throw new EmitterException($"{Where()}: parameter {pointer + 1} ({ps[pointer].Name}) is {ps[pointer].Type.Code}, not a pointer");
+                throw new EmitterException(
+                    $"{Where()}: parameter {pointer + 1} ({ps[pointer].Name}) is {ps[pointer].Type.Code}, "
+                    + "not a pointer");
             }
             bool span = kind is OverloadKind.Span or OverloadKind.ReadOnlySpan;
             if (span && pointee is not CsNamed)
             {
-                throw new EmitterException($"{Where()}: a span of {pointee.Code} is not C# (pointers are not generic arguments)");
+                throw new EmitterException(
+                    $"{Where()}: a span of {pointee.Code} is not C# (pointers are not generic arguments)");
             }
             if (!span && length < 0 && pointee.Equals(CsType.Void))
             {
-                throw new EmitterException($"{Where()}: {ps[pointer].Name} is void*: give its length parameter (FUNC:PTR/LEN) so the "
-                    + "overload takes any unmanaged type and passes its size");
+                throw new EmitterException($"{Where()}: {ps[pointer].Name} is void*: give its length parameter "
+                    + "(FUNC:PTR/LEN) so the overload takes any unmanaged type and passes its size");
             }
             if (length >= 0 && !IsLength(ps[length].Type, allowPointer: !span))
             {
-                throw new EmitterException($"{Where()}: length parameter {length + 1} ({ps[length].Name}) is {ps[length].Type.Code}, "
-                    + (span ? "not an integer" : "not an integer or a pointer to one"));
+                throw new EmitterException($"{Where()}: length parameter {length + 1} ({ps[length].Name}) is "
+                    + $"{ps[length].Type.Code}, " + (span ? "not an integer" : "not an integer or a pointer to one"));
             }
             result.Add(new ParameterOverload(kind, pointer, length));
         }
@@ -102,10 +108,12 @@ internal static class OverloadBuilder
     private static bool IsLength(CsType t, bool allowPointer) =>
         t is CsNamed { IsInteger: true } || (allowPointer && t is CsPointer { Pointee: CsNamed { IsInteger: true } });
 
-    /// <summary>A 1-based position, or a parameter's name as the facts give it (<c>__buf</c>) or as C# has it (<c>buf</c>).</summary>
+    /// <summary>
+    /// A 1-based position, or a parameter's name as the facts give it (<c>__buf</c>) or as C# has it (<c>buf</c>).
+    /// </summary>
     private static int Resolve(string token, FunctionFact f, IReadOnlyList<ParameterModel> ps, Func<string> where)
     {
-        if (int.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n))
+        if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
         {
             return n >= 1 && n <= ps.Count ? n - 1
                 : throw new EmitterException($"{where()}: no parameter {n} (it takes {ps.Count})");
@@ -117,6 +125,7 @@ internal static class OverloadBuilder
                 return i;
             }
         }
-        throw new EmitterException($"{where()}: no parameter named {token} ({string.Join(", ", ps.Select(p => p.Name))})");
+        throw new EmitterException(
+            $"{where()}: no parameter named {token} ({string.Join(", ", ps.Select(p => p.Name))})");
     }
 }

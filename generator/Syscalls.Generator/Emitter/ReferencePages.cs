@@ -16,7 +16,8 @@ internal sealed record ReferencePage(string Url, string Label);
 internal static class ReferencePages
 {
     private const string Man7 = "https://man7.org/linux/man-pages/man";
-    private const string Apple = "https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man";
+    private const string Apple =
+        "https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man";
     private const string Learn = "https://learn.microsoft.com/en-us/windows/win32/api/";
 
     /// <summary>
@@ -37,8 +38,8 @@ internal static class ReferencePages
             }
             if (ApiFamilyReader.IsSection(header) || header.Contains("("))
             {
-                throw new EmitterException($"{line}: page '{header}' for {function}: a Windows page is named by the header "
-                    + "folder of learn.microsoft.com's API reference (winsock2, ioapiset), not a man-page section");
+                throw new EmitterException($"{line}: page '{header}' for {function}: a Windows page is named by "
+                    + "the header folder of learn.microsoft.com's API reference (winsock2, ioapiset), not a section");
             }
             string name = function.ToLowerInvariant();
             return new ReferencePage($"{Learn}{header}/nf-{header}-{name}", $"{function} (learn.microsoft.com)");
@@ -65,11 +66,13 @@ internal static class ReferencePages
         return new ReferencePage($"{root}{folder}/{page}.{section}.html", $"{page}({section})");
     }
 
-    /// <summary><c>winsock2.h</c> -> <c>winsock2</c>: the folder learn.microsoft.com files the header's functions under.</summary>
+    /// <summary><c>winsock2.h</c> -> <c>winsock2</c>: where learn.microsoft.com files the header's functions.</summary>
     private static string? HeaderFolder(string file)
     {
         string name = file.Replace('\\', '/');
         name = name.Substring(name.LastIndexOf('/') + 1);
-        return name.EndsWith(".h", System.StringComparison.Ordinal) ? name.Substring(0, name.Length - 2).ToLowerInvariant() : null;
+        return name.EndsWith(".h", System.StringComparison.Ordinal)
+            ? name.Substring(0, name.Length - 2).ToLowerInvariant()
+            : null;
     }
 }

@@ -372,8 +372,8 @@ internal sealed class TargetModelBuilder
             || (family.ErrnoFor(_facts.Target, _facts.Provenance.Os) != "none"
                 && !family.Lists(ApiItemKind.NoError, f.Name, _facts.Target, _facts.Provenance.Os));
         int maxVariadic = _input.Options.VariadicArguments.TryGetValue(f.Name, out var n) ? n : _input.Options.MaxVariadicArguments;
-        var overload = family is null ? []
-            : OverloadBuilder.Build(f, ps, family.OverloadsOf(f.Name, _facts.Target, _facts.Provenance.Os), _facts.Target);
+        var marks = family?.OverloadsOf(f.Name, _facts.Target, _facts.Provenance.Os) ?? [];
+        var overload = OverloadBuilder.Build(f, ps, marks, _facts.Target);
         return new FunctionModel(f.Name, Platform.ClassFor(lib, _input.Options.ClassNames), ret, ps)
         {
             EntryPoint = f.Name,

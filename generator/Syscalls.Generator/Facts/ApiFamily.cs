@@ -38,7 +38,10 @@ public enum ApiItemKind
     /// </summary>
     Span,
 
-    /// <summary><c>inspan FUNC:PTR/LEN</c>: as <see cref="Span"/>, a <c>ReadOnlySpan&lt;T&gt;</c> (the call only reads: <c>send</c>).</summary>
+    /// <summary>
+    /// <c>inspan FUNC:PTR/LEN</c>: as <see cref="Span"/>, a <c>ReadOnlySpan&lt;T&gt;</c> (the call only reads:
+    /// <c>send</c>).
+    /// </summary>
     InSpan,
 
     /// <summary>
@@ -47,7 +50,7 @@ public enum ApiItemKind
     /// </summary>
     In,
 
-    /// <summary><c>ref FUNC:PTR[/LEN]</c>: as <see cref="In"/> for an object the call writes (<c>accept</c>'s address).</summary>
+    /// <summary><c>ref FUNC:PTR[/LEN]</c>: as <see cref="In"/>, an object the call writes (<c>accept</c>'s).</summary>
     Ref,
 
     /// <summary>
@@ -117,14 +120,16 @@ public sealed record ApiFamily(string Name, string File)
     public bool Lists(ApiItemKind kind, string function, string target, string os) =>
         ItemsFor(target, os).Any(i => i.Kind == kind && i.Name == function);
 
-    /// <summary>The <c>span</c>, <c>inspan</c>, <c>in</c> and <c>ref</c> items about <paramref name="function"/> on this target.</summary>
+    /// <summary>The <c>span</c>, <c>inspan</c>, <c>in</c>, <c>ref</c> items of <paramref name="function"/> here.</summary>
     public IReadOnlyList<ApiItem> OverloadsOf(string function, string target, string os) =>
-        ItemsFor(target, os).Where(i => i.Kind is ApiItemKind.Span or ApiItemKind.InSpan or ApiItemKind.In or ApiItemKind.Ref
-            && i.Function == function).ToList();
+        ItemsFor(target, os).Where(i => IsOverload(i.Kind) && i.Function == function).ToList();
+
+    internal static bool IsOverload(ApiItemKind kind) =>
+        kind is ApiItemKind.Span or ApiItemKind.InSpan or ApiItemKind.In or ApiItemKind.Ref;
 
     /// <summary>
-    /// The <c>page</c> item of <paramref name="function"/> on this target: a line naming it wins over a line for the whole
-    /// family, and among those a line narrowed to an OS or target wins. Null when no line applies.
+    /// The <c>page</c> item of <paramref name="function"/> on this target: a line naming it wins over a line for the
+    /// whole family, and among those a line narrowed to an OS or target wins. Null when no line applies.
     /// </summary>
     public ApiItem? PageOf(string function, string target, string os)
     {
@@ -241,7 +246,8 @@ public static class ApiFamilyReader
             {
                 if (!IsPageWhere(words[1]))
                 {
-                    throw Fail($"page '{words[1]}': expected a man-page section (2), a page (errno(3)) or a header folder (ioapiset)");
+                    throw Fail($"page '{words[1]}': expected a man-page section (2), a page (errno(3)) "
+                        + "or a header folder (ioapiset)");
                 }
                 items.AddRange(words.Length == 2
                     ? [new ApiItem(kind, "*", path, lineNo, narrow) { Argument = words[1] }]
@@ -250,10 +256,10 @@ public static class ApiFamilyReader
             }
             foreach (var word in words.Skip(1))
             {
-                if (kind is ApiItemKind.Span or ApiItemKind.InSpan or ApiItemKind.In or ApiItemKind.Ref && !IsOverloadWord(word, kind))
+                if (ApiFamily.IsOverload(kind) && !IsOverloadWord(word, kind))
                 {
-                    throw Fail($"'{word}': expected FUNC:PTR/LEN{(kind is ApiItemKind.In or ApiItemKind.Ref ? " or FUNC:PTR" : "")} "
-                        + "(parameters by 1-based position or by name)");
+                    string alone = kind is ApiItemKind.In or ApiItemKind.Ref ? " or FUNC:PTR" : "";
+                    throw Fail($"'{word}': expected FUNC:PTR/LEN{alone} (parameters by 1-based position or by name)");
                 }
                 bool exclusion = word.StartsWith("!", StringComparison.Ordinal);
                 if (exclusion && (kind != ApiItemKind.Const || word.Length == 1))
@@ -274,16 +280,19 @@ public static class ApiFamilyReader
         }
         // fast, noerror, overloads and pages are about functions this family binds, so they must name one.
         var functions = new HashSet<string>(items.Where(i => i.Kind == ApiItemKind.Func).Select(i => i.Name), StringComparer.Ordinal);
-        if (items.FirstOrDefault(i => i.Kind is ApiItemKind.Fast or ApiItemKind.NoError or ApiItemKind.Span or ApiItemKind.InSpan
-                or ApiItemKind.In or ApiItemKind.Ref or ApiItemKind.Page && i.Name != "*" && !functions.Contains(i.Function)) is { } stray)
+        bool AboutAFunction(ApiItem i) =>
+            i.Kind is ApiItemKind.Fast or ApiItemKind.NoError or ApiItemKind.Page || ApiFamily.IsOverload(i.Kind);
+        var stray = items.FirstOrDefault(i => AboutAFunction(i) && i.Name != "*" && !functions.Contains(i.Function));
+        if (stray is not null)
         {
             string key = Kinds.First(k => k.Value == stray.Kind).Key;
-            throw new FactsFormatException(path, stray.Line, $"{key} '{stray.Function}': not a function this family lists on a func line");
+            throw new FactsFormatException(path, stray.Line,
+                $"{key} '{stray.Function}': not a function this family lists on a func line");
         }
         return new ApiFamily(name, path) { Targets = targets, Items = items };
     }
 
-    /// <summary><c>FUNC:PTR/LEN</c>, or for <c>in</c>/<c>ref</c> also <c>FUNC:PTR</c>; PTR and LEN a position or a name.</summary>
+    /// <summary><c>FUNC:PTR/LEN</c>, for <c>in</c>/<c>ref</c> also <c>FUNC:PTR</c>; PTR, LEN a position or a name.</summary>
     private static bool IsOverloadWord(string word, ApiItemKind kind)
     {
         var parts = word.Split(':');
@@ -296,18 +305,23 @@ public static class ApiFamilyReader
         return (ps.Length == 2 || (ps.Length == 1 && lengthOptional)) && ps.All(IsName);
     }
 
-    /// <summary>A section (<c>2</c>, <c>3p</c>), a page with its section (<c>errno(3)</c>), or a header folder (<c>ioapiset</c>).</summary>
+    /// <summary>
+    /// A section (<c>2</c>, <c>3p</c>), a page with its section (<c>errno(3)</c>), or a header folder
+    /// (<c>ioapiset</c>).
+    /// </summary>
     private static bool IsPageWhere(string word)
     {
         int open = word.IndexOf('(');
         if (open > 0 && word.EndsWith(")", StringComparison.Ordinal))
         {
-            return IsSection(word.Substring(open + 1, word.Length - open - 2)) && word.Substring(0, open).All(c => IsNameChar(c) || c is '.' or '-');
+            return IsSection(word.Substring(open + 1, word.Length - open - 2))
+                && word.Substring(0, open).All(c => IsNameChar(c) || c is '.' or '-');
         }
         return IsSection(word) || word.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
     }
 
-    internal static bool IsSection(string s) => s.Length > 0 && char.IsDigit(s[0]) && s.All(c => char.IsDigit(c) || (c >= 'a' && c <= 'z'));
+    internal static bool IsSection(string s) =>
+        s.Length > 0 && char.IsDigit(s[0]) && s.All(c => char.IsDigit(c) || (c >= 'a' && c <= 'z'));
 
     private static bool IsName(string s) => s.Length > 0 && s.All(IsNameChar);
 

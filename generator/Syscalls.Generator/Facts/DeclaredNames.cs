@@ -25,7 +25,9 @@ public enum DeclaredKind
 /// </summary>
 public sealed record DeclaredName(string Name, DeclaredKind Kind, string File, string Via)
 {
-    /// <summary>The key of a family line that would ask for it: <c>func</c>, <c>struct</c>, <c>enum</c>, <c>type</c>, <c>const</c>.</summary>
+    /// <summary>
+    /// The key of the family line that asks for it: <c>func</c>, <c>struct</c>, <c>enum</c>, <c>type</c>, <c>const</c>.
+    /// </summary>
     public string FamilyKey => Kind switch
     {
         DeclaredKind.Func => "func",
@@ -62,14 +64,15 @@ public sealed class DeclaredNames
 
     public DeclaredName? Find(string name)
     {
-        _byName ??= Names.GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        _byName ??= Names.GroupBy(n => n.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         return _byName.TryGetValue(name, out var hit) ? hit : null;
     }
 
-    private static readonly Dictionary<string, DeclaredKind> Kinds = Enum.GetValues(typeof(DeclaredKind)).Cast<DeclaredKind>()
-        .ToDictionary(k => k.ToString().ToLowerInvariant(), k => k, StringComparer.Ordinal);
+    private static readonly Dictionary<string, DeclaredKind> Kinds = Enum.GetValues(typeof(DeclaredKind))
+        .Cast<DeclaredKind>().ToDictionary(k => k.ToString().ToLowerInvariant(), k => k, StringComparer.Ordinal);
 
-    /// <summary>The file's text: a comment, <c>@format</c>, <c>@target</c>, <c>@headers</c>, then one name a line.</summary>
+    /// <summary>The file's text: a comment, <c>@format</c>, <c>@target</c>, <c>@headers</c>, one name a line.</summary>
     public string Write()
     {
         var s = new StringBuilder();
@@ -80,7 +83,8 @@ public sealed class DeclaredNames
         s.Append("@headers ").Append(string.Join(" ", Headers)).Append('\n');
         foreach (var n in Names.OrderBy(n => n.Name, StringComparer.Ordinal).ThenBy(n => n.Kind))
         {
-            s.Append(n.Kind.ToString().ToLowerInvariant()).Append(' ').Append(n.Name).Append(" file=").Append(LineSyntax.Quote(n.File));
+            s.Append(n.Kind.ToString().ToLowerInvariant()).Append(' ').Append(n.Name)
+                .Append(" file=").Append(LineSyntax.Quote(n.File));
             if (n.Via != n.File)
             {
                 s.Append(" via=").Append(LineSyntax.Quote(n.Via));
@@ -90,7 +94,7 @@ public sealed class DeclaredNames
         return s.ToString();
     }
 
-    /// <summary>Parses a names file; a malformed line is a <see cref="FactsFormatException"/> naming path and line.</summary>
+    /// <summary>Parses a names file; a bad line is a <see cref="FactsFormatException"/> naming path and line.</summary>
     public static DeclaredNames Read(string text, string path = "<names>")
     {
         string? target = null;
@@ -156,6 +160,10 @@ public sealed class DeclaredNames
             }
             names.Add(new DeclaredName(tokens[1].Text, kind, file, via ?? file));
         }
-        return new DeclaredNames(target ?? throw new FactsFormatException(path, 1, "no '@target' line"), headers, names);
+        if (target is null)
+        {
+            throw new FactsFormatException(path, 1, "no '@target' line");
+        }
+        return new DeclaredNames(target, headers, names);
     }
 }

@@ -46,7 +46,8 @@ internal sealed record OutsideName(DeclaredName Name, IReadOnlyList<string> Targ
 /// </summary>
 internal sealed class Catalog : IEquatable<Catalog>
 {
-    private Catalog(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families, EquatableArray<NamesFile> names)
+    private Catalog(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families,
+        EquatableArray<NamesFile> names)
     {
         Files = facts;
         FamilyFiles = families;
@@ -65,7 +66,8 @@ internal sealed class Catalog : IEquatable<Catalog>
         {
             var targets = TargetsOf(os).Select(t => t.Target).ToList();
             var outside = new Dictionary<string, OutsideName>(StringComparer.Ordinal);
-            foreach (var list in declared.Where(d => targets.Contains(d.Target)).OrderBy(d => targets.IndexOf(d.Target)))
+            var ofOs = declared.Where(d => targets.Contains(d.Target)).OrderBy(d => targets.IndexOf(d.Target));
+            foreach (var list in ofOs)
             {
                 foreach (var n in list.Names)
                 {
@@ -96,20 +98,22 @@ internal sealed class Catalog : IEquatable<Catalog>
     private static Catalog? s_last;
 
     /// <summary>The catalog of these files; the previous one when the files are the same (see <see cref="LastParsed{T}"/>).</summary>
-    public static Catalog Create(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families, EquatableArray<NamesFile> names)
+    public static Catalog Create(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families,
+        EquatableArray<NamesFile> names)
     {
         var sortedFacts = new EquatableArray<FactsFile>(facts.OrderBy(f => f.Path, StringComparer.Ordinal));
         var sortedFamilies = new EquatableArray<FamilyFile>(families.OrderBy(f => f.Path, StringComparer.Ordinal));
         var sortedNames = new EquatableArray<NamesFile>(names.OrderBy(f => f.Path, StringComparer.Ordinal));
         var last = s_last;
-        if (last is not null && last.Files.Equals(sortedFacts) && last.FamilyFiles.Equals(sortedFamilies) && last.NamesFiles.Equals(sortedNames))
+        if (last is not null && last.Files.Equals(sortedFacts) && last.FamilyFiles.Equals(sortedFamilies)
+            && last.NamesFiles.Equals(sortedNames))
         {
             return last;
         }
         return s_last = new Catalog(sortedFacts, sortedFamilies, sortedNames);
     }
 
-    /// <summary>Every name the headers of <paramref name="os"/> declare (the <c>*.names</c> files), catalogued or not.</summary>
+    /// <summary>Every name the headers of <paramref name="os"/> declare (<c>*.names</c>), catalogued or not.</summary>
     public IEnumerable<string> DeclaredNamesOf(string os) => _outside.TryGetValue(os, out var names) ? names.Keys : [];
 
     /// <summary>
@@ -128,7 +132,8 @@ internal sealed class Catalog : IEquatable<Catalog>
         _names.TryGetValue(os, out var names) ? names : new Dictionary<string, KnownName>();
 
     public IEnumerable<DiagnosticInfo> Errors =>
-        Files.Select(f => f.Error).Concat(FamilyFiles.Select(f => f.Error)).Concat(NamesFiles.Select(f => f.Error)).Where(e => e is not null)!;
+        Files.Select(f => f.Error).Concat(FamilyFiles.Select(f => f.Error)).Concat(NamesFiles.Select(f => f.Error))
+            .Where(e => e is not null)!;
 
     private static Dictionary<string, KnownName> Index(IReadOnlyList<AbiFacts> targets)
     {
@@ -201,7 +206,8 @@ internal sealed class Catalog : IEquatable<Catalog>
     }
 
     public bool Equals(Catalog? other) =>
-        other is not null && Files.Equals(other.Files) && FamilyFiles.Equals(other.FamilyFiles) && NamesFiles.Equals(other.NamesFiles);
+        other is not null && Files.Equals(other.Files) && FamilyFiles.Equals(other.FamilyFiles)
+        && NamesFiles.Equals(other.NamesFiles);
 
     public override bool Equals(object? obj) => Equals(obj as Catalog);
 

@@ -25,9 +25,9 @@ internal static class CatalogueEdge
         string how = string.Join("; ", hits.GroupBy(h => Suggest(h.Os, h.Name, catalog), StringComparer.Ordinal)
             .Select(g => g.Key + (hits.Count > 1 ? $" ({string.Join(", ", g.Select(h => h.Os))})" : "")));
         var targets = hits.SelectMany(h => h.Name.Targets);
+        string regen = "./build.sh regen" + string.Concat(targets.Select(t => " --target " + t));
         return DiagnosticInfo.Create(Descriptors.OutsideCatalogue, entry.Where, entry.Name, where,
-            $"{how}, then rescan ({string.Join(" ", new[] { "./build.sh regen" }.Concat(targets.Select(t => "--target " + t)))}) "
-            + "and rebuild the package");
+            $"{how}, then rescan ({regen}) and rebuild the package");
     }
 
     private static string Suggest(string os, OutsideName outside, Catalog catalog)
@@ -39,21 +39,23 @@ internal static class CatalogueEdge
             foreach (var target in outside.Targets.Where(family.AppliesTo))
             {
                 var items = family.ItemsFor(target, os).ToList();
-                var header = items.FirstOrDefault(i => i.Kind == ApiItemKind.Header && (i.Name == name.Via || i.Name == name.File));
+                var header = items.FirstOrDefault(i => i.Kind == ApiItemKind.Header
+                    && (i.Name == name.Via || i.Name == name.File));
                 if (header is null)
                 {
                     continue;
                 }
                 // The last line of that kind which every target of the family shares, else any: where the name goes.
                 var kind = KindOf(name.FamilyKey);
-                var last = items.LastOrDefault(i => i.Kind == kind && i.Narrow is null) ?? items.LastOrDefault(i => i.Kind == kind);
+                var last = items.LastOrDefault(i => i.Kind == kind && i.Narrow is null)
+                    ?? items.LastOrDefault(i => i.Kind == kind);
                 string file = "headers/families/" + System.IO.Path.GetFileName(family.File);
                 return $"add '{line}' to {file}, which includes {header.Name} (line {header.Line})"
                     + (last is null ? "" : $", beside its {name.FamilyKey} line {last.Line}");
             }
         }
-        return $"add 'header {name.Via}' and '{line}' to the family of headers/families/ it belongs with, or to a new one "
-            + $"(headers/FORMAT.md): no family includes {name.Via}";
+        return $"add 'header {name.Via}' and '{line}' to the family of headers/families/ it belongs with, or to a new "
+            + $"one (headers/FORMAT.md): no family includes {name.Via}";
     }
 
     private static ApiItemKind KindOf(string key) => key switch
