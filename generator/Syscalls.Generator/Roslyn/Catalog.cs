@@ -46,22 +46,22 @@ internal sealed record OutsideName(DeclaredName Name, IReadOnlyList<string> Targ
 /// </summary>
 internal sealed class Catalog : IEquatable<Catalog>
 {
-    private Catalog(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families,
-        EquatableArray<NamesFile> names)
+    private Catalog(EquatableArray<InputFile<AbiFacts>> facts, EquatableArray<InputFile<ApiFamily>> families,
+        EquatableArray<InputFile<DeclaredNames>> names)
     {
         Files = facts;
         FamilyFiles = families;
         NamesFiles = names;
-        Targets = facts.Where(f => f.Facts is not null).Select(f => f.Facts!)
+        Targets = facts.Where(f => f.Value is not null).Select(f => f.Value!)
             .GroupBy(f => f.Target, StringComparer.Ordinal).Select(g => g.First())
             .OrderBy(f => f.Target, StringComparer.Ordinal).ToList();
-        Families = families.Where(f => f.Family is not null).Select(f => f.Family!).ToList();
+        Families = families.Where(f => f.Value is not null).Select(f => f.Value!).ToList();
         Oses = Targets.Select(t => t.Provenance.Os).Distinct().OrderBy(o => o, StringComparer.Ordinal).ToList();
         foreach (var os in Oses)
         {
             _names[os] = Index(TargetsOf(os));
         }
-        var declared = names.Where(n => n.Names is not null).Select(n => n.Names!).ToList();
+        var declared = names.Where(n => n.Value is not null).Select(n => n.Value!).ToList();
         foreach (var os in Oses)
         {
             var targets = TargetsOf(os).Select(t => t.Target).ToList();
@@ -83,9 +83,9 @@ internal sealed class Catalog : IEquatable<Catalog>
     private readonly Dictionary<string, IReadOnlyDictionary<string, KnownName>> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, OutsideName>> _outside = new(StringComparer.Ordinal);
 
-    public EquatableArray<FactsFile> Files { get; }
-    public EquatableArray<FamilyFile> FamilyFiles { get; }
-    public EquatableArray<NamesFile> NamesFiles { get; }
+    public EquatableArray<InputFile<AbiFacts>> Files { get; }
+    public EquatableArray<InputFile<ApiFamily>> FamilyFiles { get; }
+    public EquatableArray<InputFile<DeclaredNames>> NamesFiles { get; }
 
     /// <summary>The readable facts, one per target, sorted by target name.</summary>
     public IReadOnlyList<AbiFacts> Targets { get; }
@@ -98,12 +98,12 @@ internal sealed class Catalog : IEquatable<Catalog>
     private static Catalog? s_last;
 
     /// <summary>The catalog of these files; the previous one when the files are the same (see <see cref="LastParsed{T}"/>).</summary>
-    public static Catalog Create(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families,
-        EquatableArray<NamesFile> names)
+    public static Catalog Create(EquatableArray<InputFile<AbiFacts>> facts,
+        EquatableArray<InputFile<ApiFamily>> families, EquatableArray<InputFile<DeclaredNames>> names)
     {
-        var sortedFacts = new EquatableArray<FactsFile>(facts.OrderBy(f => f.Path, StringComparer.Ordinal));
-        var sortedFamilies = new EquatableArray<FamilyFile>(families.OrderBy(f => f.Path, StringComparer.Ordinal));
-        var sortedNames = new EquatableArray<NamesFile>(names.OrderBy(f => f.Path, StringComparer.Ordinal));
+        var sortedFacts = ByPath(facts);
+        var sortedFamilies = ByPath(families);
+        var sortedNames = ByPath(names);
         var last = s_last;
         if (last is not null && last.Files.Equals(sortedFacts) && last.FamilyFiles.Equals(sortedFamilies)
             && last.NamesFiles.Equals(sortedNames))
@@ -122,6 +122,10 @@ internal sealed class Catalog : IEquatable<Catalog>
     /// </summary>
     public OutsideName? OutsideOf(string os, string name) =>
         _outside.TryGetValue(os, out var names) && names.TryGetValue(name, out var hit) ? hit : null;
+
+    private static EquatableArray<InputFile<T>> ByPath<T>(EquatableArray<InputFile<T>> files)
+        where T : class =>
+        new(files.OrderBy(f => f.Path, StringComparer.Ordinal));
 
     /// <summary>The targets of one OS, x64 first (the emitter's order).</summary>
     public IReadOnlyList<AbiFacts> TargetsOf(string os) =>

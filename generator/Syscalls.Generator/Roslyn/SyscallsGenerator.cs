@@ -44,20 +44,20 @@ public sealed class SyscallsGenerator : IIncrementalGenerator
             .Collect();
 
         var facts = context.AdditionalTextsProvider
-            .Where(t => FactsFile.IsFactsFile(t.Path))
-            .Select((t, ct) => FactsFile.Load(t.Path, t.GetText(ct)?.ToString()))
+            .Where(t => InputFiles.IsFacts(t.Path))
+            .Select((t, ct) => InputFiles.LoadFacts(t.Path, t.GetText(ct)?.ToString()))
             .WithTrackingName(TrackingNames.FactsFiles)
             .Collect();
 
         var families = context.AdditionalTextsProvider
-            .Where(t => FamilyFile.IsFamilyFile(t.Path))
-            .Select((t, ct) => FamilyFile.Load(t.Path, t.GetText(ct)?.ToString()))
+            .Where(t => InputFiles.IsFamily(t.Path))
+            .Select((t, ct) => InputFiles.LoadFamily(t.Path, t.GetText(ct)?.ToString()))
             .WithTrackingName(TrackingNames.FamilyFiles)
             .Collect();
 
         var names = context.AdditionalTextsProvider
-            .Where(t => NamesFile.IsNamesFile(t.Path))
-            .Select((t, ct) => NamesFile.Load(t.Path, t.GetText(ct)?.ToString()))
+            .Where(t => InputFiles.IsNames(t.Path))
+            .Select((t, ct) => InputFiles.LoadNames(t.Path, t.GetText(ct)?.ToString()))
             .WithTrackingName(TrackingNames.NamesFiles)
             .Collect();
 

@@ -8,19 +8,8 @@ namespace Syscalls.Generator.Tests.Scanner;
 public sealed class RegenDefaultKernelTests
 {
     /// <summary>A throw-away repository whose eng/headers.sh reports how it was called, then fails as a gone pin does.</summary>
-    private static string Repo()
-    {
-        string repo = ToolHarness.TempDir();
-        Directory.CreateDirectory(Path.Combine(repo, "eng"));
-        Directory.CreateDirectory(Path.Combine(repo, "headers", "targets"));
-        Directory.CreateDirectory(Path.Combine(repo, "headers", "families"));
-        File.Copy(Path.Combine(ToolHarness.RepoRoot, "headers", "targets", "linux-x64.target"), Path.Combine(repo, "headers", "targets", "linux-x64.target"));
-        File.WriteAllText(Path.Combine(repo, "headers", "pins.txt"), "kernel 6.1 bookworm\ndefault-kernel 6.1\n");
-        File.WriteAllText(Path.Combine(repo, "headers", "families", "x.api"), "family x\nheader sys/socket.h\nfunc socket\n");
-        File.WriteAllText(Path.Combine(repo, "eng", "headers.sh"),
-            "case \"$1\" in clang) echo /nonexistent ;; *) echo \"called: $*\" >&2; exit 3 ;; esac\n");
-        return repo;
-    }
+    private static string Repo() => ToolHarness.ThrowawayRepo("kernel 6.1 bookworm\ndefault-kernel 6.1\n",
+        "case \"$1\" in clang) echo /nonexistent ;; *) echo \"called: $*\" >&2; exit 3 ;; esac\n");
 
     [Fact]
     public void Regen_NoKernelOption_FetchesTheDefaultKernel()
