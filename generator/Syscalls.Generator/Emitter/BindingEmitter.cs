@@ -83,7 +83,8 @@ public static class BindingEmitter
             {
                 files.Add(errorNames);
             }
-            stats.Add(new EmitStats(layout.Target, layout.Functions.Count, layout.Functions.Sum(f => FunctionWriter.Overloads(f).Count()),
+            int methods = layout.Functions.Sum(f => FunctionWriter.Overloads(f).Count() + (f.Overload.Count > 0 ? 1 : 0));
+            stats.Add(new EmitStats(layout.Target, layout.Functions.Count, methods,
                 layout.Records.Count + layout.InlineArrays.Count(), layout.Constants.Count + layout.Guids.Count));
         }
         return new EmitResult(files)
