@@ -20,7 +20,7 @@ switch ($Verb) {
     'test'  {
         dotnet build (Join-Path $root 'Interop.sln') -c $config
         $p = 0; $f = 0; $s = 0
-        foreach ($t in 'Syscalls.Bindings.Tests', 'Syscalls.Runtime.Tests') {
+        foreach ($t in 'Syscalls.Bindings.Tests', 'Syscalls.Runtime.Tests', 'Syscalls.AspNetCore.Tests') {
             $exe = Join-Path $root "tests/$t/bin/$config/net10.0/$t.exe"
             $xml = Join-Path $root "artifacts/test-results/$t.xml"
             New-Item -ItemType Directory -Force (Split-Path $xml) | Out-Null

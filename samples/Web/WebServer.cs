@@ -19,9 +19,6 @@ namespace Syscalls.Samples.Web;
 /// without ALPN, dotnet/aspnetcore#56984). With TLS: HTTP/1.1 and HTTP/2 on one port, chosen by ALPN.</remarks>
 public sealed class WebServer : IAsyncDisposable
 {
-    /// <summary>How long a graceful stop waits for requests in flight (the benchmark peer's figure).</summary>
-    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(3);
-
     private readonly Func<IServiceProvider, string> _describeTransport;
     private readonly ListenOptions _main;
     private readonly ListenOptions? _h2c;
@@ -73,7 +70,7 @@ public sealed class WebServer : IAsyncDisposable
             return null;
         var stats = new WebStats();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);   // no per-request hosting lines
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         ListenOptions? main = null, h2c = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -31,6 +31,10 @@ public sealed record WebSettings
     /// taken before data arrives (the http benchmark's <c>kestrel_inline</c> peer).</summary>
     public bool Inline { get; init; }
 
+    /// <summary>How long a graceful stop waits for requests in flight before it aborts them (the http benchmark's Kestrel
+    /// peer waits 3 s); not on the command line.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Parses <paramref name="args"/>; on bad input returns null and says why in <paramref name="error"/>.</summary>
     public static WebSettings? Parse(string[] args, out string? error)
     {
