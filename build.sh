@@ -26,8 +26,8 @@ case "$verb" in
   pack)   eng/setup.sh --quiet; eng/build.sh pack "$CONFIG" ;;
   test)   eng/setup.sh --quiet; eng/build.sh build "$CONFIG"; eng/test.sh "$CONFIG" "$@" ;;
   regen)  eng/setup.sh --quiet; eng/build.sh tool "$CONFIG"; eng/tool.sh "$CONFIG" regen "$@" ;;
-  echo)   eng/setup.sh --quiet; exec eng/echo.sh "$CONFIG" "$@" ;;
-  web)    eng/setup.sh --quiet; exec eng/web.sh "$CONFIG" "$@" ;;
+  echo)   eng/setup.sh --quiet; exec eng/sample.sh Echo "$CONFIG" "$@" ;;
+  web)    eng/setup.sh --quiet; exec eng/sample.sh Web "$CONFIG" "$@" ;;
   bench)  eng/setup.sh --quiet; exec eng/bench.sh "$CONFIG" "$@" ;;
   -h|--help|help) sed -n '2,14p' "$0" ;;
   *) echo "build.sh: unknown verb '$verb' (try ./build.sh help)" >&2; exit 2 ;;

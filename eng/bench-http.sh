@@ -19,6 +19,7 @@ PEERS="${PEERS:-nginx kestrel kestrel_inline}"
 SRC="$ROOT/../shared/bench"; [[ -f "$SRC/http/run.sh" ]] || SRC=/work/shared/bench
 DEST="$ROOT/artifacts/bench"
 HTTP="$DEST/http"
+source "$ROOT/eng/bench-harness.sh"
 [[ -f "$SRC/http/run.sh" ]] || { echo "bench http: harness not found (../shared/bench/http, /work/shared/bench/http)" >&2; exit 1; }
 
 report() {   # $1 = raw RESULT file: summary.md, chart.tsv, chart.png
@@ -34,24 +35,10 @@ if [[ "${BACKENDS[0]}" == --report ]]; then
   exit 0
 fi
 
-mkdir -p "$HTTP"
-# Fresh copy of the harness sources (logs of earlier runs stay); the copy is writable, the source is not. The http
-# harness builds ../build/spin, so the echo harness's files come along.
-find "$SRC" -maxdepth 1 -type f -exec cp -f {} "$DEST/" \;
-find "$SRC/http" -maxdepth 1 -type f -exec cp -f {} "$HTTP/" \;
-mkdir -p "$HTTP/kestrel_plain" && cp -f "$SRC"/http/kestrel_plain/* "$HTTP/kestrel_plain/"
-chmod -R u+w "$DEST"
-# The harness's own .NET peer must not pick up this repository's build settings (central packages, analyzers).
-echo '<Project />' > "$DEST/Directory.Build.props"
-echo '<Project />' > "$DEST/Directory.Packages.props"
+harness_copy "$SRC" "$DEST"
 (cd "$HTTP" && ./run.sh build)
-
 WEB="${WEB_BIN:-}"   # WEB_BIN=/path/to/Web measures an already-built sample instead of publishing one
-if [[ -z "$WEB" ]]; then
-  echo "bench http: publishing samples/Web ($CONFIG)" >&2
-  dotnet publish "$ROOT/samples/Web/Web.csproj" -c "$CONFIG" -o "$ROOT/artifacts/web" -v quiet -nologo -clp:NoSummary >&2
-  WEB="$ROOT/artifacts/web/Web"
-fi
+[[ -n "$WEB" ]] || WEB=$(sample_publish Web "$CONFIG")
 
 # One listening port like the peers (--h2c-port off); --inline sets the sample's inline scheduling and, on sockets,
 # DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 itself, as the harness does for kestrel_inline.

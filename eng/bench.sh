@@ -18,6 +18,7 @@ BACKENDS=("$@"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(epoll poll)
 PEERS="${PEERS:-c_epoll c_uring}"
 SRC="$ROOT/../shared/bench"; [[ -f "$SRC/run.sh" ]] || SRC=/work/shared/bench
 DEST="$ROOT/artifacts/bench"
+source "$ROOT/eng/bench-harness.sh"
 [[ -f "$SRC/run.sh" ]] || { echo "bench: harness not found (../shared/bench, /work/shared/bench)" >&2; exit 1; }
 
 summary() {   # $1 = raw RESULT file; writes and prints $DEST/summary.md
@@ -89,22 +90,10 @@ if [[ "${BACKENDS[0]}" == --report ]]; then
   exit 0
 fi
 
-mkdir -p "$DEST"
-# Fresh copy of the harness sources (logs of earlier runs stay); the copy is writable, the source is not.
-find "$SRC" -maxdepth 1 -type f -exec cp -f {} "$DEST/" \;
-mkdir -p "$DEST/dotnet_sockets" && cp -f "$SRC"/dotnet_sockets/* "$DEST/dotnet_sockets/" 2>/dev/null || true
-chmod -R u+w "$DEST"
-# The harness's own .NET peer must not pick up this repository's build settings (central packages, analyzers).
-echo '<Project />' > "$DEST/Directory.Build.props"
-echo '<Project />' > "$DEST/Directory.Packages.props"
+harness_copy "$SRC" "$DEST"
 (cd "$DEST" && ./run.sh build)
-
 ECHO="${ECHO_BIN:-}"   # ECHO_BIN=/path/to/Echo measures an already-built sample instead of publishing one
-if [[ -z "$ECHO" ]]; then
-  echo "bench: publishing samples/Echo ($CONFIG)" >&2
-  dotnet publish "$ROOT/samples/Echo/Echo.csproj" -c "$CONFIG" -o "$ROOT/artifacts/echo" -v quiet -nologo -clp:NoSummary >&2
-  ECHO="$ROOT/artifacts/echo/Echo"
-fi
+[[ -n "$ECHO" ]] || ECHO=$(sample_publish Echo "$CONFIG")
 
 custom=""; ours=""
 for b in "${BACKENDS[@]}"; do

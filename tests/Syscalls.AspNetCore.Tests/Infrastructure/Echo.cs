@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
@@ -24,17 +25,26 @@ public static class Echo
         HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(client.DefaultRequestVersion, response.Version);
-        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        await using Stream stream = await response.Content.ReadAsStreamAsync(ct);
+        Assert.Equal(size, await VerifyAsync(stream, seed, size));
+        return response;
+    }
+
+    /// <summary>Reads <paramref name="stream"/> to its end, checking each byte against payload <paramref name="seed"/> as
+    /// it comes; <paramref name="progress"/> hears the running count. Returns the count.</summary>
+    public static async Task<long> VerifyAsync(Stream stream, int seed, long size, Action<long>? progress = null)
+    {
         var buffer = new byte[128 * 1024];
         long got = 0;
-        for (int n; (n = await stream.ReadAsync(buffer, ct)) > 0; got += n)
+        for (int n; (n = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken)) > 0;)
         {
             int bad = Payload.FirstMismatch(seed, got, buffer.AsSpan(0, n));
             Assert.True(bad < 0, $"echo byte {got + bad} of {size} is wrong");
+            got += n;
+            progress?.Invoke(got);
         }
 
-        Assert.Equal(size, got);
-        return response;
+        return got;
     }
 
     /// <summary>Over a hand-written HTTP/1.1 connection, sending and reading at once (HttpClient's HTTP/1.1 sends the
