@@ -11,7 +11,9 @@
 #                              rescan the pinned headers, print what changed, rewrite headers/facts
 #   ./build.sh echo --backend epoll|poll|uring|emulated|threads --port N
 #                              the echo server sample, in the foreground
-#   ./build.sh bench [...]     benchmarks (see README)
+#   ./build.sh web --backend sockets --port N [--h2c-port N|off] [--loops N] [--tls] [--inline]
+#                              the ASP.NET Core sample (/plaintext, /json, /echo, /ws), in the foreground
+#   ./build.sh bench [...]     echo benchmarks; ./build.sh bench http [...]: the HTTP benchmark (see README)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
@@ -26,7 +28,8 @@ case "$verb" in
   pack)   eng/setup.sh --quiet; eng/build.sh pack "$CONFIG" "$@" ;;
   test)   eng/setup.sh --quiet; eng/build.sh build "$CONFIG"; eng/test.sh "$CONFIG" "$@" ;;
   regen)  eng/setup.sh --quiet; eng/build.sh tool "$CONFIG"; eng/tool.sh "$CONFIG" regen "$@" ;;
-  echo)   eng/setup.sh --quiet; exec eng/echo.sh "$CONFIG" "$@" ;;
+  echo)   eng/setup.sh --quiet; exec eng/sample.sh Echo "$CONFIG" "$@" ;;
+  web)    eng/setup.sh --quiet; exec eng/sample.sh Web "$CONFIG" "$@" ;;
   bench)  eng/setup.sh --quiet; exec eng/bench.sh "$CONFIG" "$@" ;;
   -h|--help|help) sed -n '2,17p' "$0" ;;
   *) echo "build.sh: unknown verb '$verb' (try ./build.sh help)" >&2; exit 2 ;;

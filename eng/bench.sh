@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
 # eng/bench.sh CONFIG [BACKEND ...]       (./build.sh bench [BACKEND ...])
-# eng/bench.sh CONFIG --report [RAW]      rewrite the summary from the latest (or the given) raw result file
+# eng/bench.sh CONFIG --report [RAW]      rewrite the summary and chart from the latest (or the given) raw result file
+# eng/bench.sh CONFIG http [...]          the HTTP benchmark instead: eng/bench-http.sh
 # Echo benchmark of our backends against the C reference servers, measured in the same run with the shared harness
 # (server and load generator pinned to separate cores, SCHED_IDLE spinners, rotated order per rep).
 #   BACKEND  our backends to measure (default: epoll poll); each runs as the published samples/Echo
 #   env      NS ("100 1000 10000")  REPS (3)  DUR (5)  WARM (1)  PEERS ("c_epoll c_uring")  and every run.sh knob
 # Copies the read-only harness (../shared/bench beside the repo, else /work/shared/bench) to artifacts/bench, builds it,
 # publishes the sample to artifacts/echo, runs, and writes artifacts/bench/summary.md: CPU us per round trip and
-# ratio vs each C server, rps at every N and ratio, KiB per connection, managed bytes allocated per message.
+# ratio vs each C server, rps at every N and ratio, KiB per connection, managed bytes allocated per message; and
+# artifacts/bench/chart.png (server CPU us per round trip by server and N).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONFIG="${1:-Release}"; shift || true
+[[ "${1:-}" == http ]] && { shift; exec "$ROOT/eng/bench-http.sh" "$CONFIG" "$@"; }
 BACKENDS=("$@"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(epoll poll)
 PEERS="${PEERS:-c_epoll c_uring}"
 SRC="$ROOT/../shared/bench"; [[ -f "$SRC/run.sh" ]] || SRC=/work/shared/bench
 DEST="$ROOT/artifacts/bench"
+source "$ROOT/eng/bench-harness.sh"
 [[ -f "$SRC/run.sh" ]] || { echo "bench: harness not found (../shared/bench, /work/shared/bench)" >&2; exit 1; }
 
 summary() {   # $1 = raw RESULT file; writes and prints $DEST/summary.md
   local raw=$1 labels
   labels=$(grep -o 'label=cs_[a-z]*' "$raw" | sort -u | cut -d= -f2 | xargs)
-  python3 - "$raw" "$DEST/logs" "$PEERS" "$labels" > "$DEST/summary.md" <<'PY'
+  python3 - "$raw" "$DEST/logs" "$PEERS" "$labels" "$DEST/chart.tsv" > "$DEST/summary.md" <<'PY'
 import re, statistics, sys, glob, os
-raw, logs, peers, ours = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+raw, logs, peers, ours, chart_path = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split(), sys.argv[5]
+chart = []
 runs = {}
 for line in open(raw):
     if not line.startswith("RESULT "):
@@ -69,9 +74,15 @@ for n in ns:
               f"{fmt(us)} | {ratio(us, med('c_epoll', n, 'srv_us_per_rt'))} | {ratio(us, med('c_uring', n, 'srv_us_per_rt'))} | "
               f"{fmt(proc_us(label, n))} | {ratio(proc_us(label, n), proc_us('c_epoll', n))} | {ratio(proc_us(label, n), proc_us('c_uring', n))} | "
               f"{fmt(kib(label, n), 2)} | {fmt(alloc(label, n), 4) if label in ours else ''} | {errs} |")
+        if us is not None:
+            chart.append(f"N={n}\t{label}\t{us:.3f}")
+with open(chart_path, "w") as f:
+    f.write("".join(line + "\n" for line in chart))
 PY
+  "$ROOT/eng/chart.sh" "$CONFIG" "$DEST/chart.tsv" "$DEST/chart.png" \
+    "Echo, 64 B ping-pong: server CPU per round trip" "µs per round trip (median; lower is better)" >&2
   cat "$DEST/summary.md"
-  echo "bench: wrote $DEST/summary.md" >&2
+  echo "bench: wrote $DEST/summary.md and $DEST/chart.png" >&2
 }
 
 if [[ "${BACKENDS[0]}" == --report ]]; then
@@ -79,22 +90,10 @@ if [[ "${BACKENDS[0]}" == --report ]]; then
   exit 0
 fi
 
-mkdir -p "$DEST"
-# Fresh copy of the harness sources (logs of earlier runs stay); the copy is writable, the source is not.
-find "$SRC" -maxdepth 1 -type f -exec cp -f {} "$DEST/" \;
-mkdir -p "$DEST/dotnet_sockets" && cp -f "$SRC"/dotnet_sockets/* "$DEST/dotnet_sockets/" 2>/dev/null || true
-chmod -R u+w "$DEST"
-# The harness's own .NET peer must not pick up this repository's build settings (central packages, analyzers).
-echo '<Project />' > "$DEST/Directory.Build.props"
-echo '<Project />' > "$DEST/Directory.Packages.props"
+harness_copy "$SRC" "$DEST"
 (cd "$DEST" && ./run.sh build)
-
 ECHO="${ECHO_BIN:-}"   # ECHO_BIN=/path/to/Echo measures an already-built sample instead of publishing one
-if [[ -z "$ECHO" ]]; then
-  echo "bench: publishing samples/Echo ($CONFIG)" >&2
-  dotnet publish "$ROOT/samples/Echo/Echo.csproj" -c "$CONFIG" -o "$ROOT/artifacts/echo" -v quiet -nologo -clp:NoSummary >&2
-  ECHO="$ROOT/artifacts/echo/Echo"
-fi
+[[ -n "$ECHO" ]] || ECHO=$(sample_publish Echo "$CONFIG")
 
 custom=""; ours=""
 for b in "${BACKENDS[@]}"; do

@@ -15,6 +15,9 @@ SUITES=(
   "bindings||$(bin Syscalls.Bindings.Tests)"
   "runtime||$(bin Syscalls.Runtime.Tests)"
   "runtime-fallback|SYSCALLS_BACKEND=poll SYSCALLS_RING=emulated|$(bin Syscalls.Runtime.Tests)"
+  # Kestrel over every web transport of the host (tests/Syscalls.AspNetCore.Tests/Infrastructure/WebTransports.cs),
+  # with HttpClient, ClientWebSocket, raw sockets, curl and h2load.
+  "aspnetcore||$(bin Syscalls.AspNetCore.Tests)"
 )
 [[ -f "$ROOT/eng/test-suites.sh" ]] && source "$ROOT/eng/test-suites.sh"   # extra suites (wine, qemu)
 

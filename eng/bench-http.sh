@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# eng/bench-http.sh CONFIG [BACKEND ...]      (./build.sh bench http [BACKEND ...])
+# eng/bench-http.sh CONFIG --report [RAW]     rewrite the summary and chart from the latest (or the given) raw result file
+# HTTP plaintext benchmark: samples/Web on each BACKEND (a Kestrel transport, as --backend names it), once with its
+# default settings (web_B) and once with TechEmpower's inline ones (web_B_inline), beside the harness's peers in the same
+# run: nginx (1 worker) and Kestrel on its Sockets transport, defaults and inline (../shared/bench/http, README there).
+#   BACKEND  default: sockets (Kestrel's own transport through the sample: the same app as the other backends)
+#   env      CONNS ("32 256 4096")  MODES ("plain pipe16")  REPS (3)  DUR (5)  WARM (1)
+#            PEERS ("nginx kestrel kestrel_inline")  and every knob of the harness's run.sh (SRV_CPU, LG_CPU, SPIN, ...)
+# Copies the read-only harness (../shared/bench beside the repo, else /work/shared/bench) to artifacts/bench, builds it,
+# publishes the sample to artifacts/web, runs, and writes artifacts/bench/http/summary.md (server CPU us per request by
+# server, mode and connection count, ratios against Kestrel Sockets defaults and inline and nginx, errors, memory) and
+# artifacts/bench/http/chart.png.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONFIG="${1:-Release}"; shift || true
+BACKENDS=("$@"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(sockets)
+PEERS="${PEERS:-nginx kestrel kestrel_inline}"
+SRC="$ROOT/../shared/bench"; [[ -f "$SRC/http/run.sh" ]] || SRC=/work/shared/bench
+DEST="$ROOT/artifacts/bench"
+HTTP="$DEST/http"
+source "$ROOT/eng/bench-harness.sh"
+[[ -f "$SRC/http/run.sh" ]] || { echo "bench http: harness not found (../shared/bench/http, /work/shared/bench/http)" >&2; exit 1; }
+
+report() {   # $1 = raw RESULT file: summary.md, chart.tsv, chart.png
+  python3 "$ROOT/eng/bench-http-report.py" "$1" "$PEERS" "$HTTP/summary.md" "$HTTP/chart.tsv"
+  "$ROOT/eng/chart.sh" "$CONFIG" "$HTTP/chart.tsv" "$HTTP/chart.png" \
+    "HTTP plaintext: server CPU per request" "µs per request (median; lower is better)" >&2
+  cat "$HTTP/summary.md"
+  echo "bench http: wrote $HTTP/summary.md and $HTTP/chart.png" >&2
+}
+
+if [[ "${BACKENDS[0]}" == --report ]]; then
+  report "${BACKENDS[1]:-$(ls -1t "$HTTP"/logs/raw-*.txt | head -1)}"
+  exit 0
+fi
+
+harness_copy "$SRC" "$DEST"
+(cd "$HTTP" && ./run.sh build)
+WEB="${WEB_BIN:-}"   # WEB_BIN=/path/to/Web measures an already-built sample instead of publishing one
+[[ -n "$WEB" ]] || WEB=$(sample_publish Web "$CONFIG")
+
+# One listening port like the peers (--h2c-port off); --inline sets the sample's inline scheduling and, on sockets,
+# DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 itself, as the harness does for kestrel_inline.
+custom=""; ours=""
+for b in "${BACKENDS[@]}"; do
+  custom+="web_$b=$WEB --backend $b --port {PORT} --h2c-port off;"
+  custom+="web_${b}_inline=$WEB --backend $b --port {PORT} --h2c-port off --inline;"
+  ours+=" web_$b web_${b}_inline"
+done
+status=0
+(cd "$HTTP" && CUSTOM_SERVERS="$custom" SERVERS="$PEERS$ours" CONNS="${CONNS:-32 256 4096}" MODES="${MODES:-plain pipe16}" \
+  REPS="${REPS:-3}" OUT=results.md ./run.sh) || status=$?
+raw=$(ls -1t "$HTTP"/logs/raw-*.txt | head -1)
+report "$raw"
+[[ $status == 0 ]] || echo "bench http: the harness reported failed runs (exit $status): see FAILED rows above and $HTTP/results.md" >&2
+exit $status
