@@ -31,6 +31,6 @@ case "$verb" in
   echo)   eng/setup.sh --quiet; exec eng/sample.sh Echo "$CONFIG" "$@" ;;
   web)    eng/setup.sh --quiet; exec eng/sample.sh Web "$CONFIG" "$@" ;;
   bench)  eng/setup.sh --quiet; exec eng/bench.sh "$CONFIG" "$@" ;;
-  -h|--help|help) sed -n '2,17p' "$0" ;;
+  -h|--help|help) sed -n '2,16p' "$0" ;;
   *) echo "build.sh: unknown verb '$verb' (try ./build.sh help)" >&2; exit 2 ;;
 esac
