@@ -157,38 +157,56 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         Worker? w = Find(id);
         if (w is null || w.CloseRequested || w.WriteShutdown)
             return OsError.FromKind(ErrorKind.NotConnected);
-        while (!data.IsEmpty)
+        // The reference keeps the descriptor open, and its number out of reuse, until this send is done: the worker
+        // may close the connection meanwhile, and a new connection could otherwise take the number.
+        if (!w.TryAddRef(out int fd))
+            return OsError.FromKind(ErrorKind.NotConnected);
+        try
         {
-            Result<int> sent = SocketCalls.Send(w.Fd, data);
-            if (!sent.TryGetValue(out int n))
+            while (!data.IsEmpty)
             {
-                if (sent.Error.Kind == ErrorKind.WouldBlock)
+                Result<int> sent = SocketCalls.Send(fd, data);
+                if (!sent.TryGetValue(out int n))
                 {
-                    // Only with a send timeout or a descriptor made non-blocking elsewhere; wait a little, go on.
-                    Thread.Sleep(1);
-                    continue;
+                    if (sent.Error.Kind == ErrorKind.WouldBlock)
+                    {
+                        // Only with a send timeout or a descriptor made non-blocking elsewhere; wait a little, go on.
+                        Thread.Sleep(1);
+                        continue;
+                    }
+
+                    w.Fail(sent.Error);
+                    return sent.Error;
                 }
 
-                w.Fail(sent.Error);
-                return sent.Error;
+                data = data[n..];
             }
 
-            data = data[n..];
+            return Result.Success;
         }
-
-        return Result.Success;
+        finally
+        {
+            w.ReleaseRef();
+        }
     }
 
     public Result ShutdownWrite(ConnectionId id)
     {
         Worker? w = Find(id);
-        if (w is null)
+        if (w is null || !w.TryAddRef(out int fd))
             return OsError.FromKind(ErrorKind.NotConnected);
-        w.WriteShutdown = true;
-        Result r = SocketCalls.ShutdownWrite(w.Fd);
-        if (w.PeerClosed)
-            w.CloseRequested = true;
-        return r;
+        try
+        {
+            w.WriteShutdown = true;
+            Result r = SocketCalls.ShutdownWrite(fd);
+            if (w.PeerClosed)
+                w.CloseRequested = true;
+            return r;
+        }
+        finally
+        {
+            w.ReleaseRef();
+        }
     }
 
     public void Close(ConnectionId id) => Find(id)?.RequestClose(abort: false);
@@ -309,7 +327,9 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
 
         internal ConnectionId Id { get; private set; }
 
-        internal int Fd { get; private set; }
+        /// <summary>The descriptor, for the worker's own thread only (it holds the handle until it closes it); other
+        /// threads take a reference with <see cref="TryAddRef"/>.</summary>
+        private int Fd { get; set; }
 
         /// <summary>Hands the parked thread its connection (null: exit).</summary>
         internal void Assign(SocketHandle? handle, ConnectionId id)
@@ -337,12 +357,14 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         {
             _abort |= abort;
             CloseRequested = true;
-            if (!ReferenceEquals(Thread.CurrentThread, _thread) || abort)
+            if ((!ReferenceEquals(Thread.CurrentThread, _thread) || abort) && TryAddRef(out int fd))
             {
                 // Wake the worker if it blocks in recv: shutdown makes every later recv return at once, and on
-                // Windows, where shutdown does not end a recv already waiting, CancelIoEx ends that one.
-                SocketCalls.ShutdownRead(Fd);
-                SocketCalls.CancelBlockingCalls(Fd);
+                // Windows, where shutdown does not end a recv already waiting, CancelIoEx ends that one. Under a
+                // reference: the worker may be closing the descriptor right now.
+                SocketCalls.ShutdownRead(fd);
+                SocketCalls.CancelBlockingCalls(fd);
+                ReleaseRef();
             }
         }
 
@@ -350,9 +372,27 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         {
             _canceled = true;
             CloseRequested = true;
-            SocketCalls.ShutdownBoth(Fd);
-            SocketCalls.CancelBlockingCalls(Fd);
+            if (TryAddRef(out int fd))
+            {
+                SocketCalls.ShutdownBoth(fd);
+                SocketCalls.CancelBlockingCalls(fd);
+                ReleaseRef();
+            }
         }
+
+        /// <summary>A reference on the connection's handle, so that its descriptor is neither closed nor its number
+        /// reused until <see cref="ReleaseRef"/>; false once the worker has closed it.</summary>
+        internal bool TryAddRef(out int fd)
+        {
+            SocketHandle? handle = _handle;
+            fd = -1;
+            if (handle is null || !HandleRefs.TryAddRef(handle))
+                return false;
+            fd = handle.Descriptor;
+            return true;
+        }
+
+        internal void ReleaseRef() => _handle!.DangerousRelease();
 
         internal void Run()
         {
