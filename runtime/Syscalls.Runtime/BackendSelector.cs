@@ -179,7 +179,7 @@ public static partial class BackendSelector
                 || TryCreateRing(kind, new RingOptions { RequiredFeatures = needed }, out ring, out why))
             {
                 Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
-                return new RingServer(kind, reason, ring!, options, handler);
+                return OwnOrDispose(ring!, r => new RingServer(kind, reason, r, options, handler));
             }
 
             BackendKind next = FallbackOf(kind);
@@ -320,7 +320,23 @@ public static partial class BackendSelector
         if (!IsPoller(kind))
             throw new PlatformNotSupportedException($"No server for backend {kind}.");
         IPoller? poller = CreatePollerExact(kind, out OsError error);
-        return new PollerServer(kind, reason, poller ?? throw new OsException(error), options, handler);
+        return OwnOrDispose(poller ?? throw new OsException(error), p => new PollerServer(kind, reason, p, options, handler));
+    }
+
+    /// <summary>A server that takes over <paramref name="backend"/>; when its constructor fails (the port is in use,
+    /// ...) the backend is disposed here, since no server owns it.</summary>
+    private static IServer OwnOrDispose<T>(T backend, Func<T, IServer> create)
+        where T : IDisposable
+    {
+        try
+        {
+            return create(backend);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The backends of this OS, the default server backend first (see the remarks of this class).</summary>

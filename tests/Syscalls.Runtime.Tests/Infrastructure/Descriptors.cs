@@ -1,0 +1,54 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+
+namespace Syscalls.Runtime.Tests.Infrastructure;
+
+/// <summary>How many descriptors (Unix) or handles (Windows) this process holds: the measure of the leak checks.</summary>
+public static partial class Descriptors
+{
+    /// <summary>True where <see cref="Count"/> works: Linux (/proc/self/fd), macOS (/dev/fd), Windows
+    /// (GetProcessHandleCount).</summary>
+    public static bool Available { get; } = Probe();
+
+    /// <summary>Open descriptors or handles now (including the one the count itself opens on Unix, a constant).</summary>
+    public static int Count()
+    {
+        if (OperatingSystem.IsWindows())
+            return GetProcessHandleCount(GetCurrentProcess(), out uint count) ? (int)count : -1;
+        string dir = OperatingSystem.IsLinux() ? "/proc/self/fd" : "/dev/fd";
+        return Directory.EnumerateFileSystemEntries(dir).Count();
+    }
+
+    /// <summary>Runs <paramref name="action"/> <paramref name="times"/> times after one warm-up run (which may open
+    /// what the runtime keeps open for good: a socket engine, an eventfd of its own) and returns how many more
+    /// descriptors the process holds afterwards.</summary>
+    public static int GrowthOver(int times, Action action)
+    {
+        action();
+        int before = Count();
+        for (int i = 0; i < times; i++)
+            action();
+        return Count() - before;
+    }
+
+    private static bool Probe()
+    {
+        try
+        {
+            return Count() > 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [DllImport("kernel32.dll", SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    private static extern bool GetProcessHandleCount(nint process, out uint count);
+
+    [DllImport("kernel32.dll")]
+    private static extern nint GetCurrentProcess();
+}
