@@ -20,8 +20,9 @@ namespace Syscalls.Runtime;
 /// macOS: kqueue, emulated (on kqueue), threads. Other OSes have no backend.</para>
 /// <para><c>SYSCALLS_BACKEND=epoll|poll|kqueue|afd|wsapoll|uring|iocp|emulated|threads</c> forces the server backend
 /// (and the poller kind when it names one) wherever code asks for <see cref="BackendKind.Auto"/>;
-/// <c>SYSCALLS_RING=uring|iocp|emulated</c> forces the ring backend. A name this OS does not have is an error
-/// (<see cref="PlatformNotSupportedException"/> naming the backends it has), not a silent fallback.
+/// <c>SYSCALLS_RING=uring|iocp|emulated</c> forces the ring backend. A name this OS does not have, or no backend's
+/// name at all, is an error (<see cref="PlatformNotSupportedException"/> naming the variable, its value and the backends
+/// this OS has), never a silent fallback.
 /// <c>SYSCALLS_LOG=1</c> writes the selector's lines to stderr.</para>
 /// <para>io_uring falls back automatically (server: to the epoll loop; ring: to the emulated ring) when setup fails
 /// with ENOSYS, EPERM or ENOMEM, or when an opcode or feature the caller needs is missing; IOCP falls back the same
@@ -46,21 +47,39 @@ public static partial class BackendSelector
     /// <summary>Receives the selector's log lines (in addition to stderr when SYSCALLS_LOG=1).</summary>
     public static Action<string>? Log { get; set; }
 
-    /// <summary>Parses a backend name as used by SYSCALLS_BACKEND and the samples.</summary>
-    public static BackendKind Parse(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>Parses a backend name as used by SYSCALLS_BACKEND and the samples; an unknown name is an
+    /// <see cref="ArgumentException"/> that lists this OS's backends.</summary>
+    public static BackendKind Parse(string name)
     {
-        "" or "auto" or "default" => BackendKind.Auto,
-        "epoll" => BackendKind.Epoll,
-        "poll" => BackendKind.Poll,
-        "uring" or "io_uring" or "iouring" => BackendKind.IoUring,
-        "emulated" => BackendKind.Emulated,
-        "threads" or "thread" => BackendKind.Threads,
-        "kqueue" => BackendKind.Kqueue,
-        "wsapoll" or "wsa_poll" => BackendKind.WsaPoll,
-        "iocp" => BackendKind.Iocp,
-        "afd" => BackendKind.Afd,
-        _ => throw new ArgumentException($"Unknown backend '{name}' (epoll, poll, kqueue, afd, wsapoll, uring, iocp, emulated, threads).", nameof(name)),
-    };
+        ArgumentNullException.ThrowIfNull(name);
+        return TryParse(name, out BackendKind kind)
+            ? kind
+            : throw new ArgumentException($"Unknown backend '{name}'; {HostDescription()}.");
+    }
+
+    /// <summary>Parses a backend name (any OS's: "iocp" parses on Linux too); false for an unknown name.</summary>
+    public static bool TryParse(string name, out BackendKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        kind = name.Trim().ToLowerInvariant() switch
+        {
+            "" or "auto" or "default" => BackendKind.Auto,
+            "epoll" => BackendKind.Epoll,
+            "poll" => BackendKind.Poll,
+            "uring" or "io_uring" or "iouring" => BackendKind.IoUring,
+            "emulated" => BackendKind.Emulated,
+            "threads" or "thread" => BackendKind.Threads,
+            "kqueue" => BackendKind.Kqueue,
+            "wsapoll" or "wsa_poll" => BackendKind.WsaPoll,
+            "iocp" => BackendKind.Iocp,
+            "afd" => BackendKind.Afd,
+            _ => (BackendKind)(-1),
+        };
+        if ((int)kind >= 0)
+            return true;
+        kind = BackendKind.Auto;
+        return false;
+    }
 
     /// <summary>The short name of a backend, as <see cref="Parse"/> accepts it.</summary>
     public static string NameOf(BackendKind kind) => kind switch
@@ -69,11 +88,14 @@ public static partial class BackendSelector
         _ => kind.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>The backend SYSCALLS_BACKEND forces, or <see cref="BackendKind.Auto"/>.</summary>
-    public static BackendKind ForcedServerBackend => FromEnvironment(BackendVariable);
+    /// <summary>The backend SYSCALLS_BACKEND forces, or <see cref="BackendKind.Auto"/>. A value that names no backend
+    /// of this OS is a <see cref="PlatformNotSupportedException"/> naming the variable, the value and this OS's
+    /// backends.</summary>
+    public static BackendKind ForcedServerBackend => FromEnvironment(BackendVariable, HostBackends());
 
-    /// <summary>The ring backend SYSCALLS_RING forces, or <see cref="BackendKind.Auto"/>.</summary>
-    public static BackendKind ForcedRingBackend => FromEnvironment(RingVariable);
+    /// <summary>The ring backend SYSCALLS_RING forces, or <see cref="BackendKind.Auto"/>; a value that names no ring
+    /// backend of this OS is an error, as for <see cref="ForcedServerBackend"/>.</summary>
+    public static BackendKind ForcedRingBackend => FromEnvironment(RingVariable, HostBackends().Where(IsRing).ToArray());
 
     /// <summary>Probes every backend once (cached) and returns the results: one line per backend and per io_uring
     /// feature.</summary>
@@ -364,13 +386,10 @@ public static partial class BackendSelector
     /// <summary>A backend of another OS is a configuration error, named as such (and where it came from).</summary>
     private static void EnsureOnHost(BackendKind kind, string? variable)
     {
-        IReadOnlyList<BackendKind> host = HostBackends();
-        if (host.Contains(kind))
+        if (HostBackends().Contains(kind))
             return;
-        string os = OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : OperatingSystem.IsMacOS() ? "macOS" : "this OS";
         string source = variable is null ? "" : $" ({variable}={Environment.GetEnvironmentVariable(variable)})";
-        throw new PlatformNotSupportedException(
-            $"Backend {NameOf(kind)}{source} is not available on {os}; available: {string.Join(", ", host.Select(NameOf))}.");
+        throw new PlatformNotSupportedException($"Backend {NameOf(kind)}{source} is not available on {OsName()}; {HostDescription()}.");
     }
 
     private static bool IsUsable(BackendKind kind, out string why)
@@ -477,20 +496,27 @@ public static partial class BackendSelector
         return provider.Probe(options);
     }
 
-    private static BackendKind FromEnvironment(string variable)
+    private static BackendKind FromEnvironment(string variable, IReadOnlyList<BackendKind> allowed)
     {
         string? value = Environment.GetEnvironmentVariable(variable);
         if (string.IsNullOrWhiteSpace(value))
             return BackendKind.Auto;
-        try
-        {
-            return Parse(value);
-        }
-        catch (ArgumentException)
-        {
-            Emit(null, $"ignoring {variable}={value}: unknown backend");
-            return BackendKind.Auto;
-        }
+        if (TryParse(value, out BackendKind kind) && (kind == BackendKind.Auto || allowed.Contains(kind)))
+            return kind;
+        string what = TryParse(value, out _) ? $"is not {(variable == RingVariable ? "a ring backend" : "a backend")} of {OsName()}"
+            : "is not a backend";
+        throw new PlatformNotSupportedException(
+            $"{variable}={value} {what}; {OsName()} has: {(allowed.Count == 0 ? "none" : string.Join(", ", allowed.Select(NameOf)))}.");
+    }
+
+    private static string OsName()
+        => OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : OperatingSystem.IsMacOS() ? "macOS" : "this OS";
+
+    /// <summary>"Linux has: epoll, poll, uring, emulated, threads" (or that this OS has none).</summary>
+    private static string HostDescription()
+    {
+        IReadOnlyList<BackendKind> host = HostBackends();
+        return host.Count == 0 ? $"{OsName()} has no backend" : $"{OsName()} has: {string.Join(", ", host.Select(NameOf))}";
     }
 
     internal static void Emit(Action<string>? extra, string line)

@@ -116,6 +116,18 @@ public sealed class OsException : IOException
     public OsException(OsError error)
         : base(error.ToString()) => Error = error;
 
+    /// <summary>Wraps an error about <paramref name="subject"/> (an address, a name), which the message names:
+    /// "Address already in use: 127.0.0.1:9000".</summary>
+    public OsException(OsError error, string subject)
+        : base($"{error.Message}: {subject}")
+    {
+        Error = error;
+        Subject = subject;
+    }
+
     /// <summary>The error.</summary>
     public OsError Error { get; }
+
+    /// <summary>What the error is about (an address, a name), or null.</summary>
+    public string? Subject { get; }
 }

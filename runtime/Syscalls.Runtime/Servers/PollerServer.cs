@@ -42,7 +42,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         _handler = handler;
         _table = new ConnectionTable(options.InitialConnectionCapacity);
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(options.ReceiveBufferSize, 1024));
-        _listener = SocketOps.Listen(options.Endpoint, options.Backlog).Value;
+        _listener = SocketOps.ListenOrThrow(options.Endpoint, options.Backlog);
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
         Result r = _poller.Register(_listener, ListenerToken, Interest.Readable);
         if (!r.IsSuccess)

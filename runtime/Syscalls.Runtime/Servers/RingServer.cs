@@ -90,7 +90,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         InitSendBuffers();
         _singleShot = (ring.Features & Needed) != Needed;
         _pollFirst = _singleShot && ring.Supports(RingOpcode.PollReadable);
-        _listener = SocketOps.Listen(options.Endpoint, options.Backlog).Value;
+        _listener = SocketOps.ListenOrThrow(options.Endpoint, options.Backlog);
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
         Result r = _singleShot ? Result.Success : _ring.RegisterBufferGroup(Group, _recvPool);
         if (!r.IsSuccess)

@@ -30,7 +30,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         SelectionReason = reason;
         _options = options;
         _handler = handler;
-        _listener = SocketOps.Listen(options.Endpoint, options.Backlog, blocking: true).Value;
+        _listener = SocketOps.ListenOrThrow(options.Endpoint, options.Backlog, blocking: true);
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
     }
 
