@@ -117,9 +117,9 @@ public sealed class OsException : IOException
         : base(error.ToString()) => Error = error;
 
     /// <summary>Wraps an error about <paramref name="subject"/> (an address, a name), which the message names:
-    /// "Address already in use: 127.0.0.1:9000".</summary>
+    /// "Address already in use: 127.0.0.1:9000 (AddressInUse, 98)".</summary>
     public OsException(OsError error, string subject)
-        : base($"{error.Message}: {subject}")
+        : base(error.Code != 0 ? $"{error.Message}: {subject} ({error.Kind}, {error.Code})" : $"{error.Kind}: {subject}")
     {
         Error = error;
         Subject = subject;
