@@ -1,5 +1,6 @@
 using System;
 using Syscalls.Runtime.Backends.Common;
+using Syscalls.Runtime.Servers.Common;
 using Syscalls.Runtime.Sockets;
 
 namespace Syscalls.Runtime.Servers;
@@ -27,11 +28,10 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     private int[] _closeQueue = new int[1024];   // one wait's worth of events: a mass disconnect does not grow it
     private int _closeCount;
     private volatile bool _stopping;
-    private bool _running;
     private bool _acceptPaused;
     private long _acceptResumeAt;
     private int _acceptBackoffMs = AcceptBackoffMinMs;
-    private bool _disposed;
+    private RunState _run;
 
     internal PollerServer(BackendKind backend, string reason, IPoller poller, ServerOptions options, IConnectionHandler handler)
     {
@@ -65,8 +65,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
     public void Run()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _running = true;
+        _run.EnterRun(this);
         try
         {
             while (!_stopping)
@@ -99,7 +98,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         }
         finally
         {
-            _running = false;
+            _run.ExitRun();
             Shutdown();
         }
     }
@@ -110,10 +109,11 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         _poller.Wake();
     }
 
+    /// <summary>Stops; shuts down here when Run never started, else Run does as it returns (on its thread).</summary>
     public void Dispose()
     {
         Stop();
-        if (!_running)
+        if (_run.TryDisposeBeforeRun())
             Shutdown();
     }
 
@@ -414,11 +414,10 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         return so.IsNone ? OsError.FromKind(fallback) : so;
     }
 
+    /// <summary>Exactly once (see <see cref="RunState"/>): closes every connection as canceled, then the listener and
+    /// the poller.</summary>
     private void Shutdown()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
         for (int slot = 0; slot < _table.Capacity; slot++)
         {
             ref ConnectionSlot s = ref _table[slot];

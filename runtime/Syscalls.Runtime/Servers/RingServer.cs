@@ -1,5 +1,6 @@
 using System;
 using Syscalls.Runtime.Backends.Common;
+using Syscalls.Runtime.Servers.Common;
 using Syscalls.Runtime.Sockets;
 using static Syscalls.Linux.LibC;
 
@@ -68,8 +69,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     private bool _acceptPaused;
     private int _acceptBackoffMs = AcceptBackoffMinMs;
     private volatile bool _stopping;
-    private bool _running;
-    private bool _disposed;
+    private RunState _run;
 
     internal RingServer(BackendKind backend, string reason, IRing ring, ServerOptions options, IConnectionHandler handler)
     {
@@ -114,8 +114,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
 
     public void Run()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _running = true;
+        _run.EnterRun(this);
         try
         {
             ArmAccept();
@@ -139,7 +138,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         }
         finally
         {
-            _running = false;
+            _run.ExitRun();
             Shutdown();
         }
     }
@@ -150,10 +149,11 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         _ring.Wake();
     }
 
+    /// <summary>Stops; shuts down here when Run never started, else Run does as it returns (on its thread).</summary>
     public void Dispose()
     {
         Stop();
-        if (!_running)
+        if (_run.TryDisposeBeforeRun())
             Shutdown();
     }
 
@@ -531,11 +531,10 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
             _freeSlots[_freeCount++] = i;
     }
 
+    /// <summary>Exactly once (see <see cref="RunState"/>): closes every connection through the ring and waits for
+    /// their final completions, then disposes the ring and the listener.</summary>
     private void Shutdown()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
         _stopping = true;
         for (int slot = 0; slot < _slots.Length; slot++)
         {

@@ -10,8 +10,10 @@
 //   SYSCALLS_FAULTS="rule,rule,..."   rule = NAME=ACTION[/EVERY][*COUNT][~WINDOW_MS]
 //     NAME    recv send accept4 connect socket epoll_wait poll read write sendto recvfrom
 //             io_uring_setup io_uring_enter io_uring_register (calls made through syscall(2))
-//     ACTION  any errno name of <errno.h> (EINTR EAGAIN EINVAL EMFILE ECONNRESET ...), a positive errno number, or
-//             SHORT (recv/send/read/write only: transfer at most 3 bytes; a partial read or write)
+//     ACTION  any errno name of <errno.h> (EINTR EAGAIN EINVAL EMFILE ECONNRESET ...), a positive errno number,
+//             SHORT (recv/send/read/write only: transfer at most 3 bytes; a partial read or write), or
+//             DELAYms (recv/send/read/write only: sleep ms milliseconds, then make the call with the arguments it was
+//             given; widens the moment between a caller reading a descriptor number and the kernel using it)
 //   A rule the shim cannot honour (unknown NAME or ACTION, SHORT elsewhere, no '=') ends the process at once with a
 //   message on stderr and exit status 2: a typo must never run as "no fault injected".
 //     EVERY   inject on every EVERY-th call (default 1)   COUNT  at most COUNT injections (default unlimited)
@@ -34,13 +36,14 @@
 #include <unistd.h>
 
 #define ACTION_SHORT (-1)
+#define ACTION_DELAY (-2)
 enum { R_RECV, R_SEND, R_ACCEPT4, R_CONNECT, R_SOCKET, R_EPOLL_WAIT, R_POLL, R_READ, R_WRITE, R_SENDTO, R_RECVFROM,
        R_URING_SETUP, R_URING_ENTER, R_URING_REGISTER, R_EPOLL_CREATE1, R_COUNT };
 static const char *names[R_COUNT] = { "recv", "send", "accept4", "connect", "socket", "epoll_wait", "poll", "read",
     "write", "sendto", "recvfrom", "io_uring_setup", "io_uring_enter", "io_uring_register", "epoll_create1" };
 
 typedef struct {
-    int active, action, every;
+    int active, action, every, delay_ms;
     long max_count, window_ms;
     long calls, injected;      // updated atomically
     long first_ms;             // time of the first call, for WINDOW
@@ -88,11 +91,20 @@ static void bad_rule(const char *rule, const char *why) {
 }
 
 // ACTION: an errno name, a positive number, or SHORT (transfers only); anything else ends the process.
-static int action_of(const char *rule, int i, const char *action) {
+static int action_of(const char *rule, int i, const char *action, int *delay_ms) {
     if (!strcmp(action, "SHORT")) {
         if (i != R_RECV && i != R_SEND && i != R_READ && i != R_WRITE)
             bad_rule(rule, "SHORT applies to recv, send, read and write only");
         return ACTION_SHORT;
+    }
+    if (!strncmp(action, "DELAY", 5)) {
+        if (i != R_RECV && i != R_SEND && i != R_READ && i != R_WRITE)
+            bad_rule(rule, "DELAY applies to recv, send, read and write only");
+        char *end;
+        long v = strtol(action + 5, &end, 10);
+        if (end == action + 5 || *end != 0 || v <= 0 || v > 10000) bad_rule(rule, "DELAY needs milliseconds, 1 to 10000");
+        *delay_ms = (int)v;
+        return ACTION_DELAY;
     }
     if (action[0] >= '1' && action[0] <= '9') {
         char *end;
@@ -101,7 +113,7 @@ static int action_of(const char *rule, int i, const char *action) {
         bad_rule(rule, "an errno number must be between 1 and 4095");
     }
     int v = errno_of(action);
-    if (v == 0) bad_rule(rule, "unknown errno name (expected e.g. EINVAL, EAGAIN, ECONNRESET, a number, or SHORT)");
+    if (v == 0) bad_rule(rule, "unknown errno name (expected e.g. EINVAL, EAGAIN, ECONNRESET, a number, SHORT or DELAYms)");
     return v;
 }
 
@@ -140,7 +152,7 @@ static void configure(void) {
             size_t n = strcspn(eq + 1, "/*~");
             if (n >= sizeof action) bad_rule(rule, "ACTION too long");
             memcpy(action, eq + 1, n);
-            r->action = action_of(rule, i, action);
+            r->action = action_of(rule, i, action, &r->delay_ms);
             r->every = 1; r->max_count = -1; r->window_ms = -1; r->first_ms = -1;
             for (char *p = eq + 1 + n; *p; ) {
                 char c = *p++;
@@ -185,6 +197,7 @@ static ssize_t w_recv(int fd, void *b, size_t n, int fl) {
     static ssize_t (*f)(int, void *, size_t, int); if (!f) f = next("recv");
     int a = decide(R_RECV);
     if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_DELAY) usleep(rules[R_RECV].delay_ms * 1000);
     if (a == ACTION_SHORT && n > 3) n = 3;
     return f(fd, b, n, fl);
 }
@@ -192,6 +205,7 @@ static ssize_t w_send(int fd, const void *b, size_t n, int fl) {
     static ssize_t (*f)(int, const void *, size_t, int); if (!f) f = next("send");
     int a = decide(R_SEND);
     if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_DELAY) usleep(rules[R_SEND].delay_ms * 1000);
     if (a == ACTION_SHORT && n > 3) n = 3;
     return f(fd, b, n, fl);
 }
@@ -199,6 +213,7 @@ static ssize_t w_read(int fd, void *b, size_t n) {
     static ssize_t (*f)(int, void *, size_t); if (!f) f = next("read");
     int a = decide(R_READ);
     if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_DELAY) usleep(rules[R_READ].delay_ms * 1000);
     if (a == ACTION_SHORT && n > 3) n = 3;
     return f(fd, b, n);
 }
@@ -206,6 +221,7 @@ static ssize_t w_write(int fd, const void *b, size_t n) {
     static ssize_t (*f)(int, const void *, size_t); if (!f) f = next("write");
     int a = decide(R_WRITE);
     if (a > 0) { errno = a; return -1; }
+    if (a == ACTION_DELAY) usleep(rules[R_WRITE].delay_ms * 1000);
     if (a == ACTION_SHORT && n > 3) n = 3;
     return f(fd, b, n);
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Windows;
 using Syscalls.Windows;
 using static Syscalls.Windows.Kernel32;
@@ -47,7 +48,8 @@ internal sealed class AfdPoller : IPoller
     private const int MaxBatch = 256;
     private const int DisposeDrainMilliseconds = 2000;
 
-    private readonly nint _port;
+    private readonly nint _port;                  // the owning thread's view of _portHandle
+    private readonly SharedHandle _portHandle;    // Wake posts through it under a reference
     private readonly nint _afd;
     private readonly Dictionary<nuint, int> _bySocket = new();
     // reason: MaxBatch entries owned by this poller, freed in Dispose; only the waiting thread touches them
@@ -66,6 +68,7 @@ internal sealed class AfdPoller : IPoller
     private unsafe AfdPoller(nint port, nint afd)
     {
         _port = port;
+        _portHandle = new SharedHandle(port, SharedHandleKind.KernelHandle);
         _afd = afd;
         _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed((nuint)(MaxBatch * sizeof(OVERLAPPED_ENTRY)));
     }
@@ -237,8 +240,17 @@ internal sealed class AfdPoller : IPoller
     // reason: a wake packet carries no OVERLAPPED; the null is queued as a value and never dereferenced
     public unsafe void Wake()
     {
-        if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
-            PostQueuedCompletionStatus(_port, 0, WakeKey, null);
+        // Under a reference: Dispose on the owning thread may be closing the port, whose handle value could be reused.
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_portHandle.TryUse(out nint port))
+            return;
+        try
+        {
+            PostQueuedCompletionStatus(port, 0, WakeKey, null);
+        }
+        finally
+        {
+            _portHandle.DangerousRelease();
+        }
     }
 
     // reason: pending polls are canceled and their completions drained before any block is freed
@@ -281,7 +293,7 @@ internal sealed class AfdPoller : IPoller
         // kernel may still write.
         _bySocket.Clear();
         CloseHandle(_afd);
-        CloseHandle(_port);
+        _portHandle.Dispose();   // closed now, or when the last Wake under way is done
         NativeMemory.Free(_entries);
         _entries = null;
     }

@@ -17,7 +17,8 @@ internal sealed class EpollPoller : IPoller
     internal const ulong WakeToken = ulong.MaxValue;
 
     private readonly int _ep;
-    private readonly int _wakeFd;
+    private readonly int _wakeFd;                 // the owning thread's view of _wake (drained by Wait)
+    private readonly SharedHandle _wake;          // other threads signal it under a reference (see Wake)
     private readonly Registrations _registrations = new();
     private unsafe epoll_event* _native;   // the kernel writes ready events here; Grow/Dispose own it
     private int _nativeCapacity;
@@ -28,6 +29,7 @@ internal sealed class EpollPoller : IPoller
     {
         _ep = ep;
         _wakeFd = wakeFd;
+        _wake = new SharedHandle(wakeFd, SharedHandleKind.Descriptor);
     }
 
     public string Name => "epoll";
@@ -142,8 +144,17 @@ internal sealed class EpollPoller : IPoller
 
     public void Wake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && Volatile.Read(ref _disposed) == 0)
-            Sys.EventFdSignal(_wakeFd);
+        // Under a reference: Dispose on the owning thread may be closing the eventfd, whose number could then be taken.
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_wake.TryUse(out nint fd))
+            return;
+        try
+        {
+            Sys.EventFdSignal((int)fd);
+        }
+        finally
+        {
+            _wake.DangerousRelease();
+        }
     }
 
     public void Dispose()
@@ -151,7 +162,7 @@ internal sealed class EpollPoller : IPoller
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _registrations.ReleaseAll();
-        Sys.Close(_wakeFd);
+        _wake.Dispose();   // closed now, or when the last Wake under way is done
         Sys.Close(_ep);
         // reason: _disposed is set, so no Wait can be using the buffer any more; freed once, then forgotten
         unsafe

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading;
 using Syscalls.Linux;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Linux;
 using static Syscalls.Linux.LibC;
 
@@ -29,7 +30,8 @@ internal sealed class IoUringRing : IRing
     private readonly IoUringProbe _probe;
     private readonly InFlightTable _ops;
     private readonly NativeScratch _scratch = new();
-    private readonly int _wakeFd;
+    private readonly int _wakeFd;                 // the owning thread's view of _wake (polled by the ring, drained)
+    private readonly SharedHandle _wake;          // other threads signal it under a reference (see Wake)
     private readonly unsafe __kernel_timespec* _waitTimeout;    // one native block with _waitArg, freed in Dispose
     private readonly unsafe io_uring_getevents_arg* _waitArg;
     private IoUringBufferRing[] _groups = [];
@@ -43,6 +45,7 @@ internal sealed class IoUringRing : IRing
         _q = q;
         _probe = probe;
         _wakeFd = wakeFd;
+        _wake = new SharedHandle(wakeFd, SharedHandleKind.Descriptor);
         _ops = new InFlightTable(capacity);
         // reason: q is freshly mapped, nothing submitted; the wait block is sized for both structs and freed in Dispose
         unsafe
@@ -277,8 +280,17 @@ internal sealed class IoUringRing : IRing
 
     public void Wake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && Volatile.Read(ref _disposed) == 0)
-            Sys.EventFdSignal(_wakeFd);
+        // Under a reference: Dispose on the owning thread may be closing the eventfd, whose number could then be taken.
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_wake.TryUse(out nint fd))
+            return;
+        try
+        {
+            Sys.EventFdSignal((int)fd);
+        }
+        finally
+        {
+            _wake.DangerousRelease();
+        }
     }
 
     /// <summary>Cancels what is in flight and waits (on the owning thread) for the final completions, so no buffer or
@@ -301,7 +313,7 @@ internal sealed class IoUringRing : IRing
             g.Dispose();
         _q.Dispose();
         _scratch.Dispose();
-        Sys.Close(_wakeFd);
+        _wake.Dispose();   // closed now, or when the last Wake under way is done
         // reason: the ring is closed above, so no enter can read the wait block any more
         unsafe
         {

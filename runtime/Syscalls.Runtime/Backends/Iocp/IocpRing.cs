@@ -37,7 +37,8 @@ internal sealed partial class IocpRing : IRing
     private const int MaxBatch = 256;
     private const int DisposeDrainMilliseconds = 5000;
 
-    private readonly nint _port;
+    private readonly nint _port;                  // the owning thread's view of _portHandle
+    private readonly SharedHandle _portHandle;    // Wake posts through it under a reference
     private readonly bool _skipOnSuccess;
     private readonly int _queueCapacity;
     private readonly int[] _queue;
@@ -61,6 +62,7 @@ internal sealed partial class IocpRing : IRing
     private IocpRing(nint port, RingOptions options, bool skipOnSuccess)
     {
         _port = port;
+        _portHandle = new SharedHandle(port, SharedHandleKind.KernelHandle);
         _skipOnSuccess = skipOnSuccess;
         _queueCapacity = Math.Max(1, options.Entries);
         _queue = new int[_queueCapacity];
@@ -250,14 +252,21 @@ internal sealed partial class IocpRing : IRing
 
     public void Wake()
     {
-        // Coalesced: one wake packet at a time; the flag is cleared when the packet is dequeued.
-        if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        // Coalesced: one wake packet at a time; the flag is cleared when the packet is dequeued. Under a reference:
+        // Dispose on the owning thread may be closing the port, whose handle value could be reused.
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_portHandle.TryUse(out nint port))
+            return;
+        try
         {
             // reason: a wake packet carries no OVERLAPPED; the null is queued as a value and never dereferenced
             unsafe
             {
-                PostQueuedCompletionStatus(_port, 0, WakeKey, null);
+                PostQueuedCompletionStatus(port, 0, WakeKey, null);
             }
+        }
+        finally
+        {
+            _portHandle.DangerousRelease();
         }
     }
 
@@ -306,7 +315,7 @@ internal sealed partial class IocpRing : IRing
         // else: a packet never came (it cannot on a working kernel); leaking the blocks beats freeing memory the
         // kernel may still write.
         NativeMemory.Free(_entries);
-        CloseHandle(_port);
+        _portHandle.Dispose();   // closed now, or when the last Wake under way is done
     }
 
     // ---------------------------------------------------------------- completions

@@ -15,7 +15,8 @@ namespace Syscalls.Runtime.Backends.Poll;
 [SupportedOSPlatform("linux")]
 internal sealed class PollPoller : IPoller
 {
-    private readonly int _wakeFd;
+    private readonly int _wakeFd;                 // the owning thread's view of _wake (drained by Wait)
+    private readonly SharedHandle _wake;          // other threads signal it under a reference (see Wake)
     private readonly Registrations _registrations = new();
     private unsafe pollfd* _fds;   // the array poll(2) reads and writes; Grow/Dispose own it, Fds views it
     private ulong[] _tokens = new ulong[64];
@@ -30,6 +31,7 @@ internal sealed class PollPoller : IPoller
     private PollPoller(int wakeFd)
     {
         _wakeFd = wakeFd;
+        _wake = new SharedHandle(wakeFd, SharedHandleKind.Descriptor);
         Grow(64);
         Fds[0] = new pollfd { fd = wakeFd, events = (short)POLLIN };
         _count = 1;
@@ -152,8 +154,17 @@ internal sealed class PollPoller : IPoller
 
     public void Wake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && Volatile.Read(ref _disposed) == 0)
-            Sys.EventFdSignal(_wakeFd);
+        // Under a reference: Dispose on the owning thread may be closing the eventfd, whose number could then be taken.
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_wake.TryUse(out nint fd))
+            return;
+        try
+        {
+            Sys.EventFdSignal((int)fd);
+        }
+        finally
+        {
+            _wake.DangerousRelease();
+        }
     }
 
     public void Dispose()
@@ -161,7 +172,7 @@ internal sealed class PollPoller : IPoller
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _registrations.ReleaseAll();
-        Sys.Close(_wakeFd);
+        _wake.Dispose();   // closed now, or when the last Wake under way is done
         // reason: _disposed is set, so no Wait can be using the array any more; freed once, then forgotten
         unsafe
         {

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Threading;
 using Syscalls.Runtime.Backends.Common;
+using Syscalls.Runtime.Servers.Common;
 using Syscalls.Runtime.Sockets;
 
 namespace Syscalls.Runtime.Backends.Threads;
@@ -23,6 +24,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
     private readonly ManualResetEventSlim _allClosed = new(true);
     private volatile bool _stopping;
     private int _count;
+    private RunState _run;
     private bool _disposed;
 
     internal ThreadServer(string reason, ServerOptions options, IConnectionHandler handler)
@@ -44,7 +46,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
 
     public void Run()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        _run.EnterRun(this);
         int backoff = 50;
         Worker? spare = null;
         try
@@ -100,6 +102,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         finally
         {
             spare?.Assign(null, default);   // the parked spare thread exits
+            _run.ExitRun();
             Shutdown();
         }
     }
@@ -144,10 +147,12 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         }
     }
 
+    /// <summary>Stops; shuts down here when Run never started, else Run does as it returns (on its thread).</summary>
     public void Dispose()
     {
         Stop();
-        Shutdown();
+        if (_run.TryDisposeBeforeRun())
+            Shutdown();
     }
 
     // ---------------------------------------------------------------- IConnectionTransport
