@@ -61,6 +61,12 @@ internal sealed class IoUringRing : IRing
 
     public string Name => "io_uring";
 
+    /// <summary>Closes preceded by one cancel by descriptor (IORING_ASYNC_CANCEL_FD | ALL), for tests.</summary>
+    internal long CloseCancelsByFd { get; private set; }
+
+    /// <summary>Cancels by id issued before closes on kernels without IORING_ASYNC_CANCEL_FD, for tests.</summary>
+    internal long CloseCancelsById { get; private set; }
+
     public RingFeatures Features => _probe.Features;
 
     // reason: SqHead points into the SQ ring mapping, which lives until Dispose
@@ -100,7 +106,11 @@ internal sealed class IoUringRing : IRing
         RingOpcode opcode = operation.Opcode;
         if (!Supports(opcode))
             return OsError.FromKind(ErrorKind.NotSupported);
-        if (SubmissionSpace < (opcode == RingOpcode.Close ? 2 : 1))
+        int cancels = opcode == RingOpcode.Close ? CloseCancels(operation.Handle) : 0;
+        bool shutdownFirst = cancels + 1 > _q.SqEntries;   // more than a whole queue in flight on one descriptor
+        if (shutdownFirst)
+            cancels = 0;
+        if (SubmissionSpace < cancels + 1)
             return OsError.FromKind(ErrorKind.WouldBlock);
         IoUringBufferRing? group = null;
         if (opcode == RingOpcode.RecvMultishot && (group = FindGroup(operation.BufferGroup)) is null)
@@ -119,14 +129,12 @@ internal sealed class IoUringRing : IRing
         ref InFlightOp op = ref _ops[index];
         if (opcode == RingOpcode.Close)
         {
-            // A close does not end requests that hold the file: cancel them first (hard link: the close runs even
+            // A close does not end requests that hold the file: cancel them first (hard links: the close runs even
             // when there was nothing to cancel). The handle gives its descriptor to the ring and never closes it.
-            io_uring_sqe* cancel = NextSqe();
-            cancel->opcode = (byte)IORING_OP_ASYNC_CANCEL;
-            cancel->fd = op.Fd;
-            cancel->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
-            cancel->flags = (byte)IOSQE_IO_HARDLINK;
-            cancel->user_data = IgnoredId;
+            if (shutdownFirst)
+                Sys.Shutdown(op.Fd, (int)SHUT_RDWR);   // ends every socket operation in flight; they complete on their own
+            else
+                EnqueueCloseCancels(op.Fd, index);
             operation.Handle!.SetHandleAsInvalid();
         }
 
@@ -181,6 +189,52 @@ internal sealed class IoUringRing : IRing
         }
 
         return Result.Success;
+    }
+
+    /// <summary>SQEs the cancels before a close of <paramref name="handle"/> take: one (by descriptor) where the
+    /// kernel has IORING_ASYNC_CANCEL_FD (5.19), else one per operation in flight on it.</summary>
+    private int CloseCancels(SafeHandle? handle)
+    {
+        if (_probe.CancelByFd || handle is null)
+            return 1;
+        int fd = (int)handle.DangerousGetHandle(), n = 0;
+        for (int i = 0; i < _ops.Capacity; i++)
+        {
+            if (_ops[i].Active && _ops[i].Fd == fd)
+                n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>Cancels, hard-linked before the close SQE that follows, whatever is in flight on <paramref name="fd"/>:
+    /// with IORING_ASYNC_CANCEL_FD | ALL in one SQE, or (before 5.19) one ASYNC_CANCEL per operation, by its id.</summary>
+    // reason: Enqueue checked SubmissionSpace for CloseCancels() SQEs plus the close
+    private unsafe void EnqueueCloseCancels(int fd, int closeIndex)
+    {
+        if (_probe.CancelByFd)
+        {
+            io_uring_sqe* cancel = NextSqe();
+            cancel->opcode = (byte)IORING_OP_ASYNC_CANCEL;
+            cancel->fd = fd;
+            cancel->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+            cancel->flags = (byte)IOSQE_IO_HARDLINK;
+            cancel->user_data = IgnoredId;
+            CloseCancelsByFd++;
+            return;
+        }
+
+        for (int i = 0; i < _ops.Capacity; i++)
+        {
+            if (!_ops[i].Active || _ops[i].Fd != fd || i == closeIndex)
+                continue;
+            io_uring_sqe* cancel = NextSqe();
+            cancel->opcode = (byte)IORING_OP_ASYNC_CANCEL;
+            cancel->addr = _ops.IdOf(i);
+            cancel->flags = (byte)IOSQE_IO_HARDLINK;
+            cancel->user_data = IgnoredId;
+            CloseCancelsById++;
+        }
     }
 
     // reason: SqHead points into the SQ ring mapping, which lives until Dispose
