@@ -22,6 +22,12 @@ internal sealed partial class RingServer
     private int _deliverLength;
     private bool _deliverCaptured;
 
+    /// <summary>Sends made straight from the receive buffer the handler was given (the echo path), for tests.</summary>
+    internal long SendsFromReceiveBuffer { get; private set; }
+
+    /// <summary>Bytes copied into send buffers, for tests: the echo path copies none.</summary>
+    internal long BytesCopiedToSend { get; private set; }
+
     public Result Send(ConnectionId id, ReadOnlySpan<byte> data)
     {
         if (!TryGet(id, out int slot))
@@ -37,12 +43,14 @@ internal sealed partial class RingServer
         {
             // The handler echoes (part of) the buffer it was given: send from it and give it back afterwards.
             _deliverCaptured = true;
+            SendsFromReceiveBuffer++;
             _start[_deliverBuffer] = offset;
             _end[_deliverBuffer] = offset + data.Length;
             Append(ref s, _deliverBuffer);
         }
         else
         {
+            BytesCopiedToSend += data.Length;
             CopyIn(ref s, data);
         }
 
