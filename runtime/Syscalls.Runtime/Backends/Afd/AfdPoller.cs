@@ -62,6 +62,7 @@ internal sealed class AfdPoller : IPoller
     private int _rearmCount;
     private int _pending;
     private int _wakePending;
+    private KernelRoot _root;                     // alive until Dispose drains: the kernel writes the poll blocks
     private int _disposed;
 
     // reason: the entries are allocated here and owned by this poller until Dispose
@@ -71,6 +72,7 @@ internal sealed class AfdPoller : IPoller
         _portHandle = new SharedHandle(port, SharedHandleKind.KernelHandle);
         _afd = afd;
         _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed((nuint)(MaxBatch * sizeof(OVERLAPPED_ENTRY)));
+        _root.Hold(this);
     }
 
     public string Name => "afd";
@@ -296,6 +298,8 @@ internal sealed class AfdPoller : IPoller
         _portHandle.Dispose();   // closed now, or when the last Wake under way is done
         NativeMemory.Free(_entries);
         _entries = null;
+        if (_pending == 0)
+            _root.Release();   // else leaked, with the blocks the kernel may still write
     }
 
     // ---------------------------------------------------------------- internals

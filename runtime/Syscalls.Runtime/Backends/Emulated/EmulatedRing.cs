@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.IoUring;
 using Syscalls.Runtime.Backends.Linux;
 using static Syscalls.Linux.LibC;
@@ -33,6 +34,7 @@ internal sealed partial class EmulatedRing : IRing
     private int _cqCount;
     private Group[] _groups = [];
     private readonly TimerHeap _timers = new();
+    private KernelRoot _root;   // as the kernel rings: a dropped ring leaks, its buffers never reach another owner
     private bool _disposed;
 
     private EmulatedRing(IPoller poller, int entries)
@@ -42,6 +44,7 @@ internal sealed partial class EmulatedRing : IRing
         _ops = new InFlightTable(entries * 2);
         _emu = new EmuOp[_ops.Capacity];
         _submissions = new int[entries];
+        _root.Hold(this);
     }
 
     public string Name => "emulated(" + _poller.Name + ")";
@@ -164,6 +167,7 @@ internal sealed partial class EmulatedRing : IRing
         }
 
         _poller.Dispose();
+        _root.Release();
     }
 
     // ---------------------------------------------------------------- completion queue

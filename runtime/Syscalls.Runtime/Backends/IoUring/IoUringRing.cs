@@ -35,6 +35,8 @@ internal sealed class IoUringRing : IRing
     private readonly unsafe __kernel_timespec* _waitTimeout;    // one native block with _waitArg, freed in Dispose
     private readonly unsafe io_uring_getevents_arg* _waitArg;
     private IoUringBufferRing[] _groups = [];
+    private KernelRoot _root;                     // alive until Dispose drains, whatever the user drops
+    private RingBufferPool?[]? _heldAfterFailedDrain;
     private uint _sqTail;
     private int _wakePending;
     private bool _wakeArmed;
@@ -57,6 +59,7 @@ internal sealed class IoUringRing : IRing
         }
 
         ArmWake();
+        _root.Hold(this);
     }
 
     public string Name => "io_uring";
@@ -354,12 +357,16 @@ internal sealed class IoUringRing : IRing
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         DrainInFlight();
+        bool drained = _ops.Count == 0;
+        if (!drained)
+            _heldAfterFailedDrain = new RingBufferPool?[_ops.Capacity];
         for (int i = 0; i < _ops.Capacity; i++)
         {
             if (!_ops[i].Active)
                 continue;
             if (_ops[i].Scratch >= 0)
                 _scratch.Return(_ops[i].Scratch);
+            _heldAfterFailedDrain![i] = _ops[i].Pool;   // the kernel may still write it: kept, with the ring, for good
             _ops.Complete(i);   // only when the drain failed: the ring's close cancels them in the kernel
         }
 
@@ -373,6 +380,9 @@ internal sealed class IoUringRing : IRing
         {
             NativeMemory.Free(_waitTimeout);
         }
+
+        if (drained)
+            _root.Release();   // else leaked, with the buffers the kernel may still write
     }
 
     // ---------------------------------------------------------------- internals

@@ -57,6 +57,7 @@ internal sealed partial class IocpRing : IRing
     private int _inFlight;
     private int _wakePending;
     private bool _wokenUnseen;
+    private KernelRoot _root;                     // alive until Dispose drains, whatever the user drops
     private int _disposed;
 
     private IocpRing(nint port, RingOptions options, bool skipOnSuccess)
@@ -71,6 +72,8 @@ internal sealed partial class IocpRing : IRing
         {
             _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed(MaxBatch, (nuint)sizeof(OVERLAPPED_ENTRY));
         }
+
+        _root.Hold(this);
     }
 
     /// <summary>Operations that succeeded at once and completed without a packet (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).</summary>
@@ -316,6 +319,8 @@ internal sealed partial class IocpRing : IRing
         // kernel may still write.
         NativeMemory.Free(_entries);
         _portHandle.Dispose();   // closed now, or when the last Wake under way is done
+        if (drained)
+            _root.Release();   // else leaked, with the buffers the kernel may still write
     }
 
     // ---------------------------------------------------------------- completions
