@@ -6,7 +6,6 @@ using Syscalls.Runtime.Backends.Afd;
 using Syscalls.Runtime.Backends.Epoll;
 using Syscalls.Runtime.Backends.Kqueue;
 using Syscalls.Runtime.Backends.Poll;
-using Syscalls.Runtime.Backends.Threads;
 using Syscalls.Runtime.Backends.WindowsPoll;
 using Syscalls.Runtime.Servers;
 
@@ -162,7 +161,7 @@ public static partial class BackendSelector
 
     /// <summary><paramref name="kind"/>, or the first usable backend of its fallback chain; each step is added to
     /// <paramref name="reason"/>.</summary>
-    private static BackendKind FirstUsable(BackendKind kind, ref string reason)
+    internal static BackendKind FirstUsable(BackendKind kind, ref string reason)
     {
         while (!IsUsable(kind, out string why))
         {
@@ -175,7 +174,7 @@ public static partial class BackendSelector
     }
 
     /// <summary>The server backend to try when <paramref name="kind"/> cannot be used; threads always can.</summary>
-    private static BackendKind FallbackOf(BackendKind kind) => kind switch
+    internal static BackendKind FallbackOf(BackendKind kind) => kind switch
     {
         BackendKind.IoUring or BackendKind.Emulated when OperatingSystem.IsLinux() => BackendKind.Epoll,
         BackendKind.Epoll => BackendKind.Poll,
@@ -192,26 +191,15 @@ public static partial class BackendSelector
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(handler);
         BackendKind kind = ResolveServerBackend(options.Backend, out string reason);
-        while (IsRing(kind))
-        {
-            // The ring the server wants: room for a receive and a send completion per connection at 10k connections,
-            // and the features its model needs; a host that cannot set up one that big gets the default size.
-            RingFeatures needed = RingServer.RequiredFeatures(kind);
-            if (TryCreateRing(kind, new RingOptions { Entries = RingServer.RingEntries, RequiredFeatures = needed }, out IRing? ring, out string why)
-                || TryCreateRing(kind, new RingOptions { RequiredFeatures = needed }, out ring, out why))
-            {
-                Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
-                return OwnOrDispose(ring!, r => new RingServer(kind, reason, r, options, handler));
-            }
-
-            BackendKind next = FallbackOf(kind);
-            reason += $"; {NameOf(kind)} ring setup failed ({why}), falling back to {NameOf(next)}";
-            kind = FirstUsable(next, ref reason);
-        }
-
-        Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
-        return CreateServerCore(kind, reason, options, handler);
+        return ServerFactory.Create(kind, reason, options, handler);
     }
+
+    /// <summary>What the callback server needs from a ring of <paramref name="kind"/> to be chosen: the multishot model
+    /// (an io_uring without it falls back to the epoll server), except on IOCP, which has none and is served
+    /// single-shot.</summary>
+    internal static RingFeatures ServerRingFeatures(BackendKind kind) => kind == BackendKind.Iocp
+        ? RingFeatures.None
+        : RingFeatures.MultishotAccept | RingFeatures.MultishotRecv | RingFeatures.ProvidedBuffers;
 
     /// <summary>Creates a poller: <paramref name="kind"/> Epoll, Poll, Afd, WsaPoll or Kqueue, or Auto
     /// (SYSCALLS_BACKEND if it names a poller of this OS, else Linux: epoll, falling back to poll; Windows: AFD,
@@ -303,7 +291,7 @@ public static partial class BackendSelector
         return provider;
     }
 
-    private static bool TryCreateRing(BackendKind kind, RingOptions options, out IRing? ring, out string why)
+    internal static bool TryCreateRing(BackendKind kind, RingOptions options, out IRing? ring, out string why)
     {
         ring = null;
         IRingProvider? provider = RingProvider(kind);
@@ -335,32 +323,6 @@ public static partial class BackendSelector
 
     // ---------------------------------------------------------------- internals
 
-    private static IServer CreateServerCore(BackendKind kind, string reason, ServerOptions options, IConnectionHandler handler)
-    {
-        if (kind == BackendKind.Threads)
-            return new ThreadServer(reason, options, handler);
-        if (!IsPoller(kind))
-            throw new PlatformNotSupportedException($"No server for backend {kind}.");
-        IPoller? poller = CreatePollerExact(kind, out OsError error);
-        return OwnOrDispose(poller ?? throw new OsException(error), p => new PollerServer(kind, reason, p, options, handler));
-    }
-
-    /// <summary>A server that takes over <paramref name="backend"/>; when its constructor fails (the port is in use,
-    /// ...) the backend is disposed here, since no server owns it.</summary>
-    private static IServer OwnOrDispose<T>(T backend, Func<T, IServer> create)
-        where T : IDisposable
-    {
-        try
-        {
-            return create(backend);
-        }
-        catch
-        {
-            backend.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>The backends of this OS, the default server backend first (see the remarks of this class).</summary>
     private static IReadOnlyList<BackendKind> HostBackends()
     {
@@ -379,9 +341,9 @@ public static partial class BackendSelector
 
     private static BackendKind DefaultPoller() => OperatingSystem.IsWindows() ? BackendKind.Afd : OperatingSystem.IsMacOS() ? BackendKind.Kqueue : BackendKind.Epoll;
 
-    private static bool IsRing(BackendKind kind) => kind is BackendKind.IoUring or BackendKind.Emulated or BackendKind.Iocp;
+    internal static bool IsRing(BackendKind kind) => kind is BackendKind.IoUring or BackendKind.Emulated or BackendKind.Iocp;
 
-    private static bool IsPoller(BackendKind kind) => kind is BackendKind.Epoll or BackendKind.Poll or BackendKind.Afd or BackendKind.WsaPoll or BackendKind.Kqueue;
+    internal static bool IsPoller(BackendKind kind) => kind is BackendKind.Epoll or BackendKind.Poll or BackendKind.Afd or BackendKind.WsaPoll or BackendKind.Kqueue;
 
     /// <summary>A backend of another OS is a configuration error, named as such (and where it came from).</summary>
     private static void EnsureOnHost(BackendKind kind, string? variable)
@@ -411,7 +373,7 @@ public static partial class BackendSelector
             }
 
             // Probed with what the ring server needs, so a ring that lacks it is passed over here, not after setup.
-            foreach (BackendProbe p in provider.Probe(new RingOptions { RequiredFeatures = RingServer.RequiredFeatures(kind) }))
+            foreach (BackendProbe p in provider.Probe(new RingOptions { RequiredFeatures = ServerRingFeatures(kind) }))
             {
                 if (!p.Available)
                 {
@@ -452,7 +414,7 @@ public static partial class BackendSelector
     }
 
     /// <summary>Exactly <paramref name="kind"/> (no fallback), or null with the error.</summary>
-    private static IPoller? CreatePollerExact(BackendKind kind, out OsError error)
+    internal static IPoller? CreatePollerExact(BackendKind kind, out OsError error)
     {
         error = OsError.FromKind(ErrorKind.NotSupported);
         if (kind == BackendKind.Epoll && OperatingSystem.IsLinux())

@@ -48,8 +48,8 @@ internal sealed class AfdPoller : IPoller
     private const int MaxBatch = 256;
     private const int DisposeDrainMilliseconds = 2000;
 
-    private readonly nint _port;                  // the owning thread's view of _portHandle
-    private readonly SharedHandle _portHandle;    // Wake posts through it under a reference
+    private readonly nint _port;                  // the owning thread's view of the port _waker closes
+    private readonly PortWaker _waker;
     private readonly nint _afd;
     private readonly Dictionary<nuint, int> _bySocket = new();
     // reason: MaxBatch entries owned by this poller, freed in Dispose; only the waiting thread touches them
@@ -61,7 +61,6 @@ internal sealed class AfdPoller : IPoller
     private int[] _rearm = new int[64];
     private int _rearmCount;
     private int _pending;
-    private int _wakePending;
     private KernelRoot _root;                     // alive until Dispose drains: the kernel writes the poll blocks
     private int _disposed;
 
@@ -69,7 +68,7 @@ internal sealed class AfdPoller : IPoller
     private unsafe AfdPoller(nint port, nint afd)
     {
         _port = port;
-        _portHandle = new SharedHandle(port, SharedHandleKind.KernelHandle);
+        _waker = new PortWaker(port, WakeKey);
         _afd = afd;
         _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed((nuint)(MaxBatch * sizeof(OVERLAPPED_ENTRY)));
         _root.Hold(this);
@@ -223,7 +222,7 @@ internal sealed class AfdPoller : IPoller
                 ref OVERLAPPED_ENTRY entry = ref _entries[i];
                 if (entry.lpCompletionKey == WakeKey)
                 {
-                    Volatile.Write(ref _wakePending, 0);
+                    _waker.Dequeued();
                     woken = true;
                     continue;
                 }
@@ -239,21 +238,7 @@ internal sealed class AfdPoller : IPoller
         }
     }
 
-    // reason: a wake packet carries no OVERLAPPED; the null is queued as a value and never dereferenced
-    public unsafe void Wake()
-    {
-        // Under a reference: Dispose on the owning thread may be closing the port, whose handle value could be reused.
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_portHandle.TryUse(out nint port))
-            return;
-        try
-        {
-            PostQueuedCompletionStatus(port, 0, WakeKey, null);
-        }
-        finally
-        {
-            _portHandle.DangerousRelease();
-        }
-    }
+    public void Wake() => _waker.Wake();
 
     // reason: pending polls are canceled and their completions drained before any block is freed
     public unsafe void Dispose()
@@ -295,7 +280,7 @@ internal sealed class AfdPoller : IPoller
         // kernel may still write.
         _bySocket.Clear();
         CloseHandle(_afd);
-        _portHandle.Dispose();   // closed now, or when the last Wake under way is done
+        _waker.Dispose();   // closes the port, now or when the last Wake under way is done
         NativeMemory.Free(_entries);
         _entries = null;
         if (_pending == 0)

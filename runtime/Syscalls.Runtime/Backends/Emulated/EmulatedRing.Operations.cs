@@ -2,17 +2,13 @@ using System;
 using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.IoUring;
 using Syscalls.Runtime.Backends.Linux;
-using static Syscalls.Linux.LibC;
-
-// CA1416: the Linux errno constants are compile-time numbers; using them off Linux reads no native state. The
-// emulated ring reports io_uring's (Linux) error numbers on every OS, and they are classified here.
-#pragma warning disable CA1416
 
 namespace Syscalls.Runtime.Backends.Emulated;
 
 /// <summary>What each opcode does when submitted and when its descriptor becomes ready: the non-blocking call, and the
 /// io_uring result it stands for. Socket calls go through the OS-neutral <see cref="SocketCalls"/>; the errors the
-/// emulation makes up itself (ECANCELED, ENOENT, ENOBUFS, ETIME) are io_uring's, Linux numbers on every OS.</summary>
+/// emulation makes up itself (canceled, not found, no buffers, timer expired) carry this OS's numbers for them
+/// (<see cref="HostErrors"/>).</summary>
 internal sealed partial class EmulatedRing
 {
     private const int AcceptBurst = 64;
@@ -38,11 +34,11 @@ internal sealed partial class EmulatedRing
                 int target = _ops.Find(e.Target);
                 if (target < 0 || target == index)
                 {
-                    Finish(index, 0, Errno.ToError(ENOENT));
+                    Finish(index, 0, HostErrors.NotFound);
                     return;
                 }
 
-                Finish(target, 0, Errno.ToError(ECANCELED));
+                Finish(target, 0, HostErrors.Canceled);
                 Finish(index, 0, default);
                 return;
             case RingOpcode.Close:
@@ -61,9 +57,9 @@ internal sealed partial class EmulatedRing
         if ((uint)fd < (uint)_fds.Length)
         {
             while (_fds[fd].ReadHead >= 0)
-                Finish(_fds[fd].ReadHead, 0, Errno.ToError(ECANCELED));
+                Finish(_fds[fd].ReadHead, 0, HostErrors.Canceled);
             while (_fds[fd].WriteHead >= 0)
-                Finish(_fds[fd].WriteHead, 0, Errno.ToError(ECANCELED));
+                Finish(_fds[fd].WriteHead, 0, HostErrors.Canceled);
         }
 
         // The handle was marked invalid at enqueue and our reference kept the descriptor open until here.
@@ -169,7 +165,7 @@ internal sealed partial class EmulatedRing
         ref InFlightOp op = ref _ops[index];
         ref Group g = ref _groups[FindGroup(op.Group)];
         if (g.Count == 0)
-            return Fail(index, Errno.ToError(ENOBUFS));
+            return Fail(index, HostErrors.NoBuffers);
         int bufferId = g.Free[--g.Count];
         Result<int> r = SocketCalls.Recv(op.Fd, g.Pool.GetSpan(bufferId));
         if (r.TryGetValue(out int n) && n > 0)

@@ -2,12 +2,6 @@ using System;
 using System.Runtime.InteropServices;
 using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.IoUring;
-using Syscalls.Runtime.Backends.Linux;
-using static Syscalls.Linux.LibC;
-
-// CA1416: the Linux errno constants are compile-time numbers; using them off Linux reads no native state. The
-// emulated ring reports io_uring's (Linux) error numbers on every OS, and they are classified here.
-#pragma warning disable CA1416
 
 namespace Syscalls.Runtime.Backends.Emulated;
 
@@ -157,7 +151,7 @@ internal sealed partial class EmulatedRing : IRing
         for (int i = 0; i < _ops.Capacity; i++)
         {
             if (_ops[i].Active)
-                Finish(i, 0, OsError.FromKind(ErrorKind.Canceled));
+                Finish(i, 0, HostErrors.Canceled);
         }
 
         for (int fd = 0; fd < _fds.Length; fd++)
@@ -360,7 +354,7 @@ internal sealed partial class EmulatedRing : IRing
     {
         long now = Environment.TickCount64;
         while (_timers.TryPopExpired(now, _ops, _emu, out int index))
-            Finish(index, 0, Errno.ToError(ETIME));
+            Finish(index, 0, HostErrors.TimerExpired);
     }
 
     private int FindGroup(ushort groupId)

@@ -30,24 +30,21 @@ internal sealed class IoUringRing : IRing
     private readonly IoUringProbe _probe;
     private readonly InFlightTable _ops;
     private readonly NativeScratch _scratch = new();
-    private readonly int _wakeFd;                 // the owning thread's view of _wake (polled by the ring, drained)
-    private readonly SharedHandle _wake;          // other threads signal it under a reference (see Wake)
+    private readonly EventFdWaker _wake;          // polled by a multishot POLL_ADD of the ring itself
     private readonly unsafe __kernel_timespec* _waitTimeout;    // one native block with _waitArg, freed in Dispose
     private readonly unsafe io_uring_getevents_arg* _waitArg;
     private IoUringBufferRing[] _groups = [];
     private KernelRoot _root;                     // alive until Dispose drains, whatever the user drops
     private RingBufferPool?[]? _heldAfterFailedDrain;
     private uint _sqTail;
-    private int _wakePending;
     private bool _wakeArmed;
     private int _disposed;
 
-    private IoUringRing(IoUringQueues q, IoUringProbe probe, int wakeFd, int capacity)
+    private IoUringRing(IoUringQueues q, IoUringProbe probe, EventFdWaker wake, int capacity)
     {
         _q = q;
         _probe = probe;
-        _wakeFd = wakeFd;
-        _wake = new SharedHandle(wakeFd, SharedHandleKind.Descriptor);
+        _wake = wake;
         _ops = new InFlightTable(capacity);
         // reason: q is freshly mapped, nothing submitted; the wait block is sized for both structs and freed in Dispose
         unsafe
@@ -84,14 +81,14 @@ internal sealed class IoUringRing : IRing
         Result<IoUringQueues> q = IoUringQueues.Create(entries, entries * 2);
         if (!q.TryGetValue(out IoUringQueues? queues))
             return q.Error;
-        Result<int> wake = Sys.EventFd();
-        if (!wake.TryGetValue(out int wakeFd))
+        Result<EventFdWaker> created = EventFdWaker.Create();
+        if (!created.TryGetValue(out EventFdWaker? wake))
         {
             queues.Dispose();
-            return wake.Error;
+            return created.Error;
         }
 
-        return new IoUringRing(queues, probe, wakeFd, (int)entries * 2);
+        return new IoUringRing(queues, probe, wake, (int)entries * 2);
     }
 
     public bool Supports(RingOpcode opcode) => opcode switch
@@ -335,20 +332,7 @@ internal sealed class IoUringRing : IRing
         group.Return(bufferId);
     }
 
-    public void Wake()
-    {
-        // Under a reference: Dispose on the owning thread may be closing the eventfd, whose number could then be taken.
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_wake.TryUse(out nint fd))
-            return;
-        try
-        {
-            Sys.EventFdSignal((int)fd);
-        }
-        finally
-        {
-            _wake.DangerousRelease();
-        }
-    }
+    public void Wake() => _wake.Wake();
 
     /// <summary>Cancels what is in flight and waits (on the owning thread) for the final completions, so no buffer or
     /// descriptor is released while the kernel may still use it; then unmaps and closes everything.</summary>
@@ -449,7 +433,7 @@ internal sealed class IoUringRing : IRing
             return;
         io_uring_sqe* sqe = NextSqe();
         sqe->opcode = (byte)IORING_OP_POLL_ADD;
-        sqe->fd = _wakeFd;
+        sqe->fd = _wake.Fd;
         sqe->poll32_events = (uint)POLLIN;
         sqe->len = IORING_POLL_ADD_MULTI;   // multishot poll: the flag lives in len
         sqe->user_data = WakeId;
@@ -516,8 +500,7 @@ internal sealed class IoUringRing : IRing
         {
             if (id == WakeId)
             {
-                Sys.EventFdDrain(_wakeFd);
-                Volatile.Write(ref _wakePending, 0);
+                _wake.Drain();
                 if ((cqeFlags & IORING_CQE_F_MORE) == 0)
                     _wakeArmed = false;   // re-armed at the next submission
             }

@@ -2,6 +2,7 @@ using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Windows;
 using Syscalls.Windows;
 using static Syscalls.Windows.Kernel32;
@@ -18,7 +19,7 @@ internal sealed partial class IocpRing
         ref Op op = ref _ops[slot];
         if (op.CancelRequested)
         {
-            Complete(slot, 0, OsError.FromKind(ErrorKind.Canceled));
+            Complete(slot, 0, HostErrors.Canceled);
             return;
         }
 
@@ -175,7 +176,7 @@ internal sealed partial class IocpRing
         ref Op cancel = ref _ops[slot];
         if (!_byUserData.TryGetValue(cancel.Target.Value, out int t) || t == slot)
         {
-            Complete(slot, 0, OsError.FromKind(ErrorKind.NotFound));
+            Complete(slot, 0, HostErrors.NotFound);
             return;
         }
 
@@ -187,7 +188,7 @@ internal sealed partial class IocpRing
                 Complete(slot, 0, default);
                 return;
             case IocpPhase.Timer:
-                Complete(t, 0, OsError.FromKind(ErrorKind.Canceled));
+                Complete(t, 0, HostErrors.Canceled);
                 Complete(slot, 0, default);
                 return;
             case IocpPhase.Kernel:
@@ -199,10 +200,10 @@ internal sealed partial class IocpRing
                 }
 
                 OsError e = WinError.Last();   // ERROR_NOT_FOUND: already complete, its packet is on the way
-                Complete(slot, 0, e.Kind == ErrorKind.NotFound ? OsError.FromKind(ErrorKind.NotFound) : e);
+                Complete(slot, 0, e.Kind == ErrorKind.NotFound ? HostErrors.NotFound : e);
                 return;
             default:
-                Complete(slot, 0, OsError.FromKind(ErrorKind.NotFound));
+                Complete(slot, 0, HostErrors.NotFound);
                 return;
         }
     }

@@ -37,8 +37,8 @@ internal sealed partial class IocpRing : IRing
     private const int MaxBatch = 256;
     private const int DisposeDrainMilliseconds = 5000;
 
-    private readonly nint _port;                  // the owning thread's view of _portHandle
-    private readonly SharedHandle _portHandle;    // Wake posts through it under a reference
+    private readonly nint _port;                  // the owning thread's view of the port _waker closes
+    private readonly PortWaker _waker;
     private readonly bool _skipOnSuccess;
     private readonly int _queueCapacity;
     private readonly int[] _queue;
@@ -55,7 +55,6 @@ internal sealed partial class IocpRing : IRing
     // reason: MaxBatch entries the kernel fills on dequeue; allocated in the constructor, freed at the end of Dispose
     private readonly unsafe OVERLAPPED_ENTRY* _entries;
     private int _inFlight;
-    private int _wakePending;
     private bool _wokenUnseen;
     private KernelRoot _root;                     // alive until Dispose drains, whatever the user drops
     private int _disposed;
@@ -63,7 +62,7 @@ internal sealed partial class IocpRing : IRing
     private IocpRing(nint port, RingOptions options, bool skipOnSuccess)
     {
         _port = port;
-        _portHandle = new SharedHandle(port, SharedHandleKind.KernelHandle);
+        _waker = new PortWaker(port, WakeKey);
         _skipOnSuccess = skipOnSuccess;
         _queueCapacity = Math.Max(1, options.Entries);
         _queue = new int[_queueCapacity];
@@ -253,25 +252,7 @@ internal sealed partial class IocpRing : IRing
     public void ReturnBuffer(ushort groupId, int bufferId)
         => throw new InvalidOperationException("The IOCP ring has no buffer groups, so it never lends buffers.");
 
-    public void Wake()
-    {
-        // Coalesced: one wake packet at a time; the flag is cleared when the packet is dequeued. Under a reference:
-        // Dispose on the owning thread may be closing the port, whose handle value could be reused.
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_portHandle.TryUse(out nint port))
-            return;
-        try
-        {
-            // reason: a wake packet carries no OVERLAPPED; the null is queued as a value and never dereferenced
-            unsafe
-            {
-                PostQueuedCompletionStatus(port, 0, WakeKey, null);
-            }
-        }
-        finally
-        {
-            _portHandle.DangerousRelease();
-        }
-    }
+    public void Wake() => _waker.Wake();
 
     // reason: Kernel-phase blocks stay allocated until their packet is dequeued below; blocks and _entries are freed only after the drain
     public unsafe void Dispose()
@@ -318,7 +299,7 @@ internal sealed partial class IocpRing : IRing
         // else: a packet never came (it cannot on a working kernel); leaking the blocks beats freeing memory the
         // kernel may still write.
         NativeMemory.Free(_entries);
-        _portHandle.Dispose();   // closed now, or when the last Wake under way is done
+        _waker.Dispose();   // closes the port, now or when the last Wake under way is done
         if (drained)
             _root.Release();   // else leaked, with the buffers the kernel may still write
     }
@@ -356,7 +337,7 @@ internal sealed partial class IocpRing : IRing
             {
                 if (entry.lpCompletionKey == WakeKey)
                 {
-                    Volatile.Write(ref _wakePending, 0);
+                    _waker.Dequeued();
                     woken = true;
                 }
 
@@ -450,7 +431,7 @@ internal sealed partial class IocpRing : IRing
             _timers.Dequeue();
             ref Op op = ref _ops[t.Slot];
             if (op.Phase == IocpPhase.Timer && op.Generation == t.Generation)
-                Complete(t.Slot, 0, OsError.FromKind(ErrorKind.TimedOut));
+                Complete(t.Slot, 0, HostErrors.TimerExpired);
         }
     }
 

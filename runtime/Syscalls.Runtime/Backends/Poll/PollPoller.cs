@@ -15,8 +15,7 @@ namespace Syscalls.Runtime.Backends.Poll;
 [SupportedOSPlatform("linux")]
 internal sealed class PollPoller : IPoller
 {
-    private readonly int _wakeFd;                 // the owning thread's view of _wake (drained by Wait)
-    private readonly SharedHandle _wake;          // other threads signal it under a reference (see Wake)
+    private readonly EventFdWaker _wake;
     private readonly Registrations _registrations = new();
     private unsafe pollfd* _fds;   // the array poll(2) reads and writes; Grow/Dispose own it, Fds views it
     private ulong[] _tokens = new ulong[64];
@@ -25,15 +24,13 @@ internal sealed class PollPoller : IPoller
     private int _count;
     private int _capacity;
     private int _cursor;
-    private int _wakePending;
     private int _disposed;
 
-    private PollPoller(int wakeFd)
+    private PollPoller(EventFdWaker wake)
     {
-        _wakeFd = wakeFd;
-        _wake = new SharedHandle(wakeFd, SharedHandleKind.Descriptor);
+        _wake = wake;
         Grow(64);
-        Fds[0] = new pollfd { fd = wakeFd, events = (short)POLLIN };
+        Fds[0] = new pollfd { fd = wake.Fd, events = (short)POLLIN };
         _count = 1;
     }
 
@@ -43,8 +40,8 @@ internal sealed class PollPoller : IPoller
 
     internal static Result<PollPoller> Create()
     {
-        Result<int> wake = Sys.EventFd();
-        return wake.IsSuccess ? new PollPoller(wake.Value) : wake.Error;
+        Result<EventFdWaker> wake = EventFdWaker.Create();
+        return wake.TryGetValue(out EventFdWaker? w) ? new PollPoller(w) : wake.Error;
     }
 
     public Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
@@ -126,8 +123,7 @@ internal sealed class PollPoller : IPoller
         if (fds[0].revents != 0)
         {
             fds[0].revents = 0;
-            Sys.EventFdDrain(_wakeFd);
-            Volatile.Write(ref _wakePending, 0);
+            _wake.Drain();
             n--;
         }
 
@@ -152,27 +148,14 @@ internal sealed class PollPoller : IPoller
         return k;
     }
 
-    public void Wake()
-    {
-        // Under a reference: Dispose on the owning thread may be closing the eventfd, whose number could then be taken.
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_wake.TryUse(out nint fd))
-            return;
-        try
-        {
-            Sys.EventFdSignal((int)fd);
-        }
-        finally
-        {
-            _wake.DangerousRelease();
-        }
-    }
+    public void Wake() => _wake.Wake();
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _registrations.ReleaseAll();
-        _wake.Dispose();   // closed now, or when the last Wake under way is done
+        _wake.Dispose();
         // reason: _disposed is set, so no Wait can be using the array any more; freed once, then forgotten
         unsafe
         {

@@ -47,7 +47,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
     public void Run()
     {
         _run.EnterRun(this);
-        int backoff = 50;
+        var backoff = new AcceptBackoff();
         Worker? spare = null;
         try
         {
@@ -57,9 +57,9 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                 // cannot be created (memory, descriptors) connections wait in the backlog instead of being dropped.
                 if (spare is null && (spare = TryStartWorker(out string? why)) is null)
                 {
-                    _options.Log?.Invoke($"threads: cannot start a connection thread ({why}); accept paused for {backoff} ms");
-                    Thread.Sleep(backoff);
-                    backoff = Math.Min(backoff * 2, 1000);
+                    int ms = backoff.Pause(out _);
+                    _options.Log?.Invoke($"threads: cannot start a connection thread ({why}); accept paused for {ms} ms");
+                    Thread.Sleep(ms);
                     continue;
                 }
 
@@ -72,7 +72,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                         break;
                     }
 
-                    backoff = 50;
+                    backoff.Reset();
                     Assign(spare, fd);
                     spare = null;
                     continue;
@@ -88,13 +88,13 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                     case ErrorKind.TooManyOpenFiles:
                     case ErrorKind.OutOfMemory:
                         // EMFILE leaves the connection queued: sleep instead of spinning on accept.
-                        _options.Log?.Invoke($"threads: accept paused for {backoff} ms: {accepted.Error}");
-                        Thread.Sleep(backoff);
-                        backoff = Math.Min(backoff * 2, 1000);
+                        int paused = backoff.Pause(out _);
+                        _options.Log?.Invoke($"threads: accept paused for {paused} ms: {accepted.Error}");
+                        Thread.Sleep(paused);
                         continue;
                     default:
                         _options.Log?.Invoke($"threads: accept failed: {accepted.Error}");
-                        Thread.Sleep(backoff);
+                        Thread.Sleep(backoff.Pause(out _));
                         continue;
                 }
             }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using Syscalls.Runtime.Backends.Common;
+using Syscalls.Runtime.Servers.Common;
 
 namespace Syscalls.Runtime.Servers;
 
@@ -33,7 +34,7 @@ internal sealed partial class RingServer
         if (!TryGet(id, out int slot))
             return OsError.FromKind(ErrorKind.NotConnected);
         ref RingSlot s = ref _slots[slot];
-        if ((s.Flags & (RingFlags.WriteShutdown | RingFlags.ShutdownRequested | RingFlags.CloseRequested)) != 0)
+        if ((s.Flags & (ConnectionFlags.WriteShutdown | ConnectionFlags.ShutdownRequested | ConnectionFlags.CloseRequested)) != 0)
             return OsError.FromKind(ErrorKind.NotConnected);
         if (data.IsEmpty)
             return Result.Success;
@@ -55,13 +56,13 @@ internal sealed partial class RingServer
         }
 
         s.PendingBytes += data.Length;
-        if ((s.Flags & RingFlags.Sending) == 0)
+        if ((s.Flags & ConnectionFlags.Sending) == 0)
             SendHead(slot);
-        if (s.PendingBytes > _options.MaxPendingSendBytes && (s.Flags & RingFlags.Throttled) == 0)
+        if (s.PendingBytes > _options.MaxPendingSendBytes && (s.Flags & ConnectionFlags.Throttled) == 0)
         {
             // Back-pressure: stop receiving until the queue drains (the receive is re-armed by OnSent).
-            s.Flags |= RingFlags.Throttled;
-            if ((s.Flags & RingFlags.RecvArmed) != 0)
+            s.Flags |= ConnectionFlags.Throttled;
+            if ((s.Flags & ConnectionFlags.RecvArmed) != 0)
                 Submit(RingOperation.Cancel(UserData.Create((uint)slot, s.Generation, TagRecv), UserData.Create((uint)slot, s.Generation, TagCancel)));
         }
 
@@ -75,11 +76,11 @@ internal sealed partial class RingServer
         ref RingSlot s = ref _slots[slot];
         if (s.QueueHead >= 0)
         {
-            s.Flags |= RingFlags.ShutdownRequested;
+            s.Flags |= ConnectionFlags.ShutdownRequested;
             return Result.Success;
         }
 
-        return DoShutdownWrite(slot);
+        return _slots.ShutdownWrite(slot);
     }
 
     public void Close(ConnectionId id)
@@ -90,14 +91,14 @@ internal sealed partial class RingServer
         if (s.QueueHead < 0)
             QueueClose(slot, default);
         else
-            s.Flags |= RingFlags.CloseRequested;
+            s.Flags |= ConnectionFlags.CloseRequested;
     }
 
     public void Abort(ConnectionId id)
     {
         if (!TryGet(id, out int slot))
             return;
-        _slots[slot].Flags |= RingFlags.Abort;
+        _slots[slot].Flags |= ConnectionFlags.Abort;
         QueueClose(slot, default);
     }
 
@@ -105,11 +106,7 @@ internal sealed partial class RingServer
 
     public int GetPendingSendBytes(ConnectionId id) => TryGet(id, out int slot) ? _slots[slot].PendingBytes : 0;
 
-    private bool TryGet(ConnectionId id, out int slot)
-    {
-        slot = id.Slot;
-        return (uint)slot < (uint)_slots.Length && _slots[slot].Generation == id.Generation && _slots[slot].State == SlotState.Open;
-    }
+    private bool TryGet(ConnectionId id, out int slot) => _slots.TryGet(id, out slot);
 
     /// <summary>Hands a received buffer to the handler; it goes back to the group afterwards unless a send took it.</summary>
     private void Deliver(int slot, int bufferId, int length)
@@ -120,7 +117,7 @@ internal sealed partial class RingServer
         _deliverCaptured = false;
         try
         {
-            _handler.OnData(new Connection(this, new ConnectionId(slot, _slots[slot].Generation)), _recvPool.GetSpan(bufferId)[..length]);
+            _handler.OnData(new Connection(this, _slots.IdOf(slot)), _recvPool.GetSpan(bufferId)[..length]);
         }
         finally
         {
@@ -133,7 +130,7 @@ internal sealed partial class RingServer
     private void OnSent(int slot, in RingCompletion c)
     {
         ref RingSlot s = ref _slots[slot];
-        s.Flags &= ~RingFlags.Sending;
+        s.Flags &= ~ConnectionFlags.Sending;
         int head = s.QueueHead;
         if (!c.IsSuccess || s.State != SlotState.Open)
         {
@@ -158,19 +155,19 @@ internal sealed partial class RingServer
         {
             SendHead(slot);
         }
-        else if ((s.Flags & RingFlags.CloseRequested) != 0)
+        else if ((s.Flags & ConnectionFlags.CloseRequested) != 0)
         {
             QueueClose(slot, default);
             return;
         }
-        else if ((s.Flags & RingFlags.ShutdownRequested) != 0)
+        else if ((s.Flags & ConnectionFlags.ShutdownRequested) != 0)
         {
-            DoShutdownWrite(slot);
+            _slots.ShutdownWrite(slot);
         }
 
-        if ((s.Flags & RingFlags.Throttled) != 0 && s.PendingBytes <= _options.MaxPendingSendBytes)
+        if ((s.Flags & ConnectionFlags.Throttled) != 0 && s.PendingBytes <= _options.MaxPendingSendBytes)
         {
-            s.Flags &= ~RingFlags.Throttled;
+            s.Flags &= ~ConnectionFlags.Throttled;
             ArmRecv(slot);
         }
     }
@@ -182,18 +179,8 @@ internal sealed partial class RingServer
         BufferSlice slice = head < RecvBufferCount
             ? _recvPool.Slice(head, _start[head], _end[head] - _start[head])
             : _sendPools[(head - RecvBufferCount) / SendBuffersPerPool].Slice((head - RecvBufferCount) % SendBuffersPerPool, _start[head], _end[head] - _start[head]);
-        s.Flags |= RingFlags.Sending;
+        s.Flags |= ConnectionFlags.Sending;
         Submit(RingOperation.Send(s.Handle!, slice, UserData.Create((uint)slot, s.Generation, TagSend)));
-    }
-
-    private Result DoShutdownWrite(int slot)
-    {
-        ref RingSlot s = ref _slots[slot];
-        s.Flags = (s.Flags & ~RingFlags.ShutdownRequested) | RingFlags.WriteShutdown;
-        Result r = SocketCalls.ShutdownWrite(s.Handle!.Descriptor);
-        if ((s.Flags & RingFlags.PeerClosed) != 0)
-            QueueClose(slot, default);   // both directions are done
-        return r;
     }
 
     /// <summary>Copies into the tail send buffer while it has room (unless it is the one in flight), then into new ones.</summary>
@@ -203,7 +190,7 @@ internal sealed partial class RingServer
         {
             int tail = s.QueueTail;
             bool appendable = tail >= RecvBufferCount && _end[tail] < SendBufferSize
-                              && !(tail == s.QueueHead && (s.Flags & RingFlags.Sending) != 0);
+                              && !(tail == s.QueueHead && (s.Flags & ConnectionFlags.Sending) != 0);
             if (!appendable)
             {
                 tail = RentSendBuffer();
@@ -232,7 +219,7 @@ internal sealed partial class RingServer
     /// <summary>Gives back every queued buffer except the one a send still has in flight.</summary>
     private void DropQueue(ref RingSlot s)
     {
-        int keep = (s.Flags & RingFlags.Sending) != 0 ? s.QueueHead : -1;
+        int keep = (s.Flags & ConnectionFlags.Sending) != 0 ? s.QueueHead : -1;
         for (int r = keep >= 0 ? _next[keep] : s.QueueHead; r >= 0;)
         {
             int next = _next[r];
