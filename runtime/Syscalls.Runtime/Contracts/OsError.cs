@@ -55,6 +55,9 @@ public enum ErrorKind
     MessageTooLong,
     /// <summary>Any other error; see <see cref="OsError.Code"/>.</summary>
     Other,
+    /// <summary>Not the OS's: application code (an <see cref="IConnectionHandler"/> callback) threw, and the server
+    /// closed that connection only; the exception went to <see cref="ServerOptions.OnHandlerError"/> and the log.</summary>
+    HandlerFailed,
 }
 
 /// <summary>An operating-system error: a portable <see cref="Kind"/> plus the native number (errno, Win32 error).</summary>

@@ -117,7 +117,8 @@ public readonly struct Connection : IEquatable<Connection>
 }
 
 /// <summary>The application's side of a server, the same for every model. Callbacks of one connection never run
-/// concurrently; in the loop models all run on the loop thread, so they must not block.</summary>
+/// concurrently; in the loop models all run on the loop thread, so they must not block. A callback that throws
+/// closes its own connection only (see <see cref="ServerOptions.OnHandlerError"/>).</summary>
 public interface IConnectionHandler
 {
     /// <summary>A connection was accepted.</summary>
@@ -190,4 +191,10 @@ public sealed class ServerOptions
 
     /// <summary>Receives the selector's and the server's log lines (backend choice, probe results, accept pauses).</summary>
     public Action<string>? Log { get; set; }
+
+    /// <summary>Called when a handler callback throws, with the connection and the exception, on the thread that ran
+    /// the callback. Failures stay local: the server aborts that connection (its OnClosed sees
+    /// <see cref="ErrorKind.HandlerFailed"/>; an exception from OnClosed itself is only reported) and serves the others
+    /// on. The exception also goes to <see cref="Log"/>. An exception thrown by this callback is ignored.</summary>
+    public Action<Connection, Exception>? OnHandlerError { get; set; }
 }

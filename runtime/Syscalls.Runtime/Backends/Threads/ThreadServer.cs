@@ -410,6 +410,8 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
             IConnectionHandler handler = _server._handler;
             // The receive buffer lives on this thread's stack: no heap buffer per connection.
             Span<byte> buffer = stackalloc byte[Math.Min(_server._options.ReceiveBufferSize, MaxStackBuffer)];
+            string callback = nameof(IConnectionHandler.OnOpened);
+            bool handlerFailed = false;
             try
             {
                 handler.OnOpened(connection);
@@ -433,6 +435,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                     if (n == 0)
                     {
                         PeerClosed = true;
+                        callback = nameof(IConnectionHandler.OnEndOfStream);
                         handler.OnEndOfStream(connection);
                         if (WriteShutdown)
                             break;
@@ -442,8 +445,17 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                         break;
                     }
 
+                    callback = nameof(IConnectionHandler.OnData);
                     handler.OnData(connection, buffer[..n]);
                 }
+            }
+            catch (Exception e)
+            {
+                // Only the handler throws here (socket calls return results): failures stay local, as in the loop
+                // servers; unhandled on this raw thread, the exception would end the process.
+                handlerFailed = true;
+                _abort = true;
+                HandlerFailures.Report(_server._options, "threads", connection, callback, e);
             }
             finally
             {
@@ -453,7 +465,12 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                 _handle.Dispose();
                 try
                 {
-                    handler.OnClosed(connection, _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);
+                    handler.OnClosed(connection, handlerFailed ? HandlerFailures.Reason
+                        : _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);
+                }
+                catch (Exception e)
+                {
+                    HandlerFailures.Report(_server._options, "threads", connection, nameof(IConnectionHandler.OnClosed), e);
                 }
                 finally
                 {

@@ -138,6 +138,24 @@ internal sealed class SlotTable<T>
         return true;
     }
 
+    /// <summary>The handler of <paramref name="id"/> threw: the connection is aborted with <paramref name="reason"/>
+    /// (or, already closing, will report that reason). Nothing happens for an id that is no longer the slot's.</summary>
+    internal void Fail(ConnectionId id, OsError reason)
+    {
+        if ((uint)id.Slot >= (uint)_slots.Length || _slots[id.Slot].Generation != id.Generation)
+            return;
+        ref T s = ref _slots[id.Slot];
+        if (s.State == SlotState.Open)
+        {
+            s.Flags |= ConnectionFlags.Abort;
+            QueueClose(id.Slot, reason);
+        }
+        else if (s.State == SlotState.Closing)
+        {
+            s.CloseReason = reason;
+        }
+    }
+
     /// <summary>The <paramref name="i"/>th queued slot. Finishing one may queue others (a handler closes another
     /// connection from OnClosed): index up to <see cref="ClosingCount"/> as it grows, do not cache it.</summary>
     internal int ClosingAt(int i) => _closing[i];

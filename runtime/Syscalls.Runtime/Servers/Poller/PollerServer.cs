@@ -219,13 +219,29 @@ internal sealed class PollerServer : IServer, IConnectionTransport
             var connection = new Connection(this, new ConnectionId(slot, s.Generation));
             if (n > 0)
             {
-                _handler.OnData(connection, _receiveBuffer.AsSpan(0, n));
+                try
+                {
+                    _handler.OnData(connection, _receiveBuffer.AsSpan(0, n));
+                }
+                catch (Exception e)
+                {
+                    HandlerThrew(connection, nameof(IConnectionHandler.OnData), e);
+                }
+
                 return;
             }
 
             s.Flags |= ConnectionFlags.PeerClosed;
             UpdateInterest(slot);
-            _handler.OnEndOfStream(connection);
+            try
+            {
+                _handler.OnEndOfStream(connection);
+            }
+            catch (Exception e)
+            {
+                HandlerThrew(connection, nameof(IConnectionHandler.OnEndOfStream), e);
+            }
+
             return;
         }
 
@@ -333,7 +349,15 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
         s.Interest = Interest.Readable;
         _accept.Reset();
-        _handler.OnOpened(new Connection(this, new ConnectionId(slot, s.Generation)));
+        var connection = new Connection(this, _table.IdOf(slot));
+        try
+        {
+            _handler.OnOpened(connection);
+        }
+        catch (Exception e)
+        {
+            HandlerThrew(connection, nameof(IConnectionHandler.OnOpened), e);
+        }
     }
 
     private void PauseAccept(OsError error)
@@ -378,7 +402,21 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         handle.Dispose();
         s.ReturnPending();
         _table.Release(slot);
-        _handler.OnClosed(connection, reason);
+        try
+        {
+            _handler.OnClosed(connection, reason);
+        }
+        catch (Exception e)
+        {
+            HandlerFailures.Report(_options, _poller.Name, connection, nameof(IConnectionHandler.OnClosed), e);
+        }
+    }
+
+    /// <summary>A callback threw: reported, and this connection alone is aborted.</summary>
+    private void HandlerThrew(Connection connection, string callback, Exception e)
+    {
+        HandlerFailures.Report(_options, _poller.Name, connection, callback, e);
+        _table.Fail(connection.Id, HandlerFailures.Reason);
     }
 
     private OsError SocketErrorOr(int slot, ErrorKind fallback)

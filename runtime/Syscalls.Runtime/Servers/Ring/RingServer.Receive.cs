@@ -80,7 +80,15 @@ internal sealed partial class RingServer
         if (c.IsSuccess && c.Result == 0)
         {
             s.Flags |= ConnectionFlags.PeerClosed;
-            _handler.OnEndOfStream(new Connection(this, _slots.IdOf(slot)));
+            var connection = new Connection(this, _slots.IdOf(slot));
+            try
+            {
+                _handler.OnEndOfStream(connection);
+            }
+            catch (Exception e)
+            {
+                HandlerThrew(connection, nameof(IConnectionHandler.OnEndOfStream), e);
+            }
         }
         else if (c.Error == HostErrors.NoBuffers)
         {

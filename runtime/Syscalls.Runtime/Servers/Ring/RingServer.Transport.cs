@@ -115,9 +115,14 @@ internal sealed partial class RingServer
         _deliverBuffer = bufferId;
         _deliverLength = length;
         _deliverCaptured = false;
+        var connection = new Connection(this, _slots.IdOf(slot));
         try
         {
-            _handler.OnData(new Connection(this, _slots.IdOf(slot)), _recvPool.GetSpan(bufferId)[..length]);
+            _handler.OnData(connection, _recvPool.GetSpan(bufferId)[..length]);
+        }
+        catch (Exception e)
+        {
+            HandlerThrew(connection, nameof(IConnectionHandler.OnData), e);
         }
         finally
         {

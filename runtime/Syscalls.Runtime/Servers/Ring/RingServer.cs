@@ -194,7 +194,15 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         s.PendingBytes = 0;
         _accept.Reset();
         ArmRecv(slot);
-        _handler.OnOpened(new Connection(this, _slots.IdOf(slot)));
+        var connection = new Connection(this, _slots.IdOf(slot));
+        try
+        {
+            _handler.OnOpened(connection);
+        }
+        catch (Exception e)
+        {
+            HandlerThrew(connection, nameof(IConnectionHandler.OnOpened), e);
+        }
     }
 
     private void ArmAccept()
@@ -302,7 +310,14 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         OsError reason = s.CloseReason;
         s.Handle?.Dispose();   // the ring took the descriptor; this only drops the handle's own reference
         _slots.Release(slot);
-        _handler.OnClosed(connection, reason);
+        try
+        {
+            _handler.OnClosed(connection, reason);
+        }
+        catch (Exception e)
+        {
+            HandlerFailures.Report(_options, _ring.Name, connection, nameof(IConnectionHandler.OnClosed), e);
+        }
     }
 
     /// <summary>Exactly once (see <see cref="RunState"/>): closes every connection through the ring and waits for
@@ -336,6 +351,13 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
             Log($"{ConnectionCount} connections still had operations in flight at shutdown");
         _ring.Dispose();   // cancels and waits for whatever is left
         _listener.Dispose();
+    }
+
+    /// <summary>A callback threw: reported, and this connection alone is aborted.</summary>
+    private void HandlerThrew(Connection connection, string callback, Exception e)
+    {
+        HandlerFailures.Report(_options, _ring.Name, connection, callback, e);
+        _slots.Fail(connection.Id, HandlerFailures.Reason);
     }
 
     private void Log(string message) => _options.Log?.Invoke($"{_ring.Name}: {message}");
