@@ -11,24 +11,39 @@ namespace Syscalls.Runtime.Servers;
 internal sealed partial class RingServer
 {
     private const ushort Group = 1;
-    private const int RecvBufferSize = 2048;
-    private const int RecvBufferCount = 4096;
 
     private readonly RingBufferPool _recvPool;
+    private readonly int _recvSize;               // ServerOptions.RingReceiveBufferSize
+    private readonly int _recvCount;              // ServerOptions.ReceiveBufferCount
     private readonly bool _singleShot;
+    private int _lentBuffers;                     // multishot: lent by completions, not yet given back to the group
     private int[] _starved = new int[64];
     private int _starvedCount;
     private bool _buffersReturned;
 
     /// <summary>Single-shot mode: receive buffers out of the pool (pending receives, data not yet sent back); -1 in
     /// multishot mode, where the ring's buffer group holds them. For tests: idle connections must hold none.</summary>
-    internal int ReceiveBuffersOut => _singleShot ? RecvBufferCount - _recvPool.Available : -1;
+    internal int ReceiveBuffersOut => _singleShot ? _recvCount - _recvPool.Available : -1;
 
-    private static RingBufferPool CreateReceivePool()
+    /// <summary>The receive buffers' size and number, as the options gave them (for tests).</summary>
+    internal (int Size, int Count) ReceiveBuffers => (_recvSize, _recvCount);
+
+    /// <summary>Buffers free for the next receives: in the group (multishot) or the pool (single-shot).</summary>
+    private int FreeReceiveBuffers => _singleShot ? _recvPool.Available : _recvCount - _lentBuffers;
+
+    /// <summary>Below this many free buffers a handler's echo is copied out instead of sent from the buffer it came in,
+    /// so connections whose sends stall (slow readers) hold no buffer and the rest keep receiving.</summary>
+    private int ReceiveLowWater => _recvCount / 4;
+
+    private static RingBufferPool CreateReceivePool(int size, int count)
     {
-        var pool = new RingBufferPool(RecvBufferSize, RecvBufferCount);
+        if (count is < 1 or > 32768)
+            throw new ArgumentOutOfRangeException(nameof(ServerOptions.ReceiveBufferCount), count, "The ring server keeps 1 to 32768 receive buffers (io_uring's limit).");
+        if ((long)size * count > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(ServerOptions.ReceiveBufferSize), size, $"{count} receive buffers of {size} bytes exceed 2 GiB.");
+        var pool = new RingBufferPool(size, count);
         // A fixed cost paid up front: fault the whole slab in now, so memory does not grow with connections later.
-        for (int b = 0; b < RecvBufferCount; b++)
+        for (int b = 0; b < count; b++)
             pool.GetSpan(b).Clear();
         return pool;
     }
@@ -133,9 +148,15 @@ internal sealed partial class RingServer
     private void ReturnRecvBuffer(int bufferId)
     {
         if (_singleShot)
+        {
             _recvPool.Return(bufferId);
+        }
         else
+        {
             _ring.ReturnBuffer(Group, bufferId);
+            _lentBuffers--;
+        }
+
         _buffersReturned = true;
     }
 }

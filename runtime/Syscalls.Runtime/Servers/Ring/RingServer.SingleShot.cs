@@ -32,7 +32,7 @@ internal sealed partial class RingServer
         s.Flags &= ~ConnectionFlags.DataReady;
         s.RecvBuffer = buffer;
         s.Flags |= ConnectionFlags.RecvArmed;
-        Submit(RingOperation.Recv(s.Handle!, _recvPool.Slice(buffer, 0, RecvBufferSize), ud));
+        Submit(RingOperation.Recv(s.Handle!, _recvPool.Slice(buffer, 0, _recvSize), ud));
     }
 
     /// <summary>A single-shot receive or PollReadable ended. A receive hands on the buffer rented for it as a lent
@@ -47,7 +47,7 @@ internal sealed partial class RingServer
             return;
         }
 
-        if (c.IsSuccess && c.Result == RecvBufferSize)
+        if (c.IsSuccess && c.Result == _recvSize)
             _slots[slot].Flags |= ConnectionFlags.DataReady;   // likely more behind it: receive again, no wait first
         OnReceived(slot, new RingCompletion(c.UserData, c.Result, c.Error, c.Flags | RingCompletionFlags.Buffer, buffer));
     }

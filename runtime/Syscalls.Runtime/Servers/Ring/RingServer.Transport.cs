@@ -6,7 +6,7 @@ using Syscalls.Runtime.Servers.Common;
 namespace Syscalls.Runtime.Servers;
 
 /// <summary>The send side: per connection a FIFO of buffer refs, the head one in flight. A ref below
-/// <see cref="RecvBufferCount"/> is a provided receive buffer sent back as it is (the echo path); the others are
+/// below the receive buffer count is a receive buffer sent back as it is (the echo path); the others are
 /// pooled send buffers that hold copies. <c>_start</c>/<c>_end</c> delimit each ref's unsent bytes.</summary>
 internal sealed partial class RingServer
 {
@@ -38,11 +38,14 @@ internal sealed partial class RingServer
             return OsError.FromKind(ErrorKind.NotConnected);
         if (data.IsEmpty)
             return Result.Success;
-        if (slot == _deliverSlot && !_deliverCaptured && s.QueueHead < 0
+        if (slot == _deliverSlot && !_deliverCaptured && s.QueueHead < 0 && FreeReceiveBuffers > ReceiveLowWater
             && _recvPool.GetSpan(_deliverBuffer)[.._deliverLength].Overlaps(data, out int offset)
             && offset >= 0 && offset + data.Length <= _deliverLength)
         {
-            // The handler echoes (part of) the buffer it was given: send from it and give it back afterwards.
+            // The handler echoes (part of) the buffer it was given: send from it and give it back afterwards. Only
+            // with nothing queued before it (so a connection holds one at most) and while a quarter of the buffers
+            // are free: a send to a peer that does not read stalls for good, and stalled sends holding every buffer
+            // would starve every other connection's receives. Below that the echo is copied, as other data is.
             _deliverCaptured = true;
             SendsFromReceiveBuffer++;
             _start[_deliverBuffer] = offset;
@@ -181,9 +184,9 @@ internal sealed partial class RingServer
     {
         ref RingSlot s = ref _slots[slot];
         int head = s.QueueHead;
-        BufferSlice slice = head < RecvBufferCount
+        BufferSlice slice = head < _recvCount
             ? _recvPool.Slice(head, _start[head], _end[head] - _start[head])
-            : _sendPools[(head - RecvBufferCount) / SendBuffersPerPool].Slice((head - RecvBufferCount) % SendBuffersPerPool, _start[head], _end[head] - _start[head]);
+            : _sendPools[(head - _recvCount) / SendBuffersPerPool].Slice((head - _recvCount) % SendBuffersPerPool, _start[head], _end[head] - _start[head]);
         s.Flags |= ConnectionFlags.Sending;
         Submit(RingOperation.Send(s.Handle!, slice, UserData.Create((uint)slot, s.Generation, TagSend)));
     }
@@ -194,7 +197,7 @@ internal sealed partial class RingServer
         while (!data.IsEmpty)
         {
             int tail = s.QueueTail;
-            bool appendable = tail >= RecvBufferCount && _end[tail] < SendBufferSize
+            bool appendable = tail >= _recvCount && _end[tail] < SendBufferSize
                               && !(tail == s.QueueHead && (s.Flags & ConnectionFlags.Sending) != 0);
             if (!appendable)
             {
@@ -202,8 +205,8 @@ internal sealed partial class RingServer
                 Append(ref s, tail);
             }
 
-            int pool = (tail - RecvBufferCount) / SendBuffersPerPool;
-            Span<byte> room = _sendPools[pool].GetSpan((tail - RecvBufferCount) % SendBuffersPerPool)[_end[tail]..];
+            int pool = (tail - _recvCount) / SendBuffersPerPool;
+            Span<byte> room = _sendPools[pool].GetSpan((tail - _recvCount) % SendBuffersPerPool)[_end[tail]..];
             int n = Math.Min(room.Length, data.Length);
             data[..n].CopyTo(room);
             _end[tail] += n;
@@ -243,14 +246,14 @@ internal sealed partial class RingServer
 
     private void ReleaseRef(int bufferRef)
     {
-        if (bufferRef < RecvBufferCount)
+        if (bufferRef < _recvCount)
         {
             ReturnRecvBuffer(bufferRef);
             return;
         }
 
-        int pool = (bufferRef - RecvBufferCount) / SendBuffersPerPool;
-        _sendPools[pool].Return((bufferRef - RecvBufferCount) % SendBuffersPerPool);
+        int pool = (bufferRef - _recvCount) / SendBuffersPerPool;
+        _sendPools[pool].Return((bufferRef - _recvCount) % SendBuffersPerPool);
         if (pool < _sendPoolWithRoom)
             _sendPoolWithRoom = pool;
     }
@@ -262,14 +265,14 @@ internal sealed partial class RingServer
             if (_sendPools[p].TryRent(out int id))
             {
                 _sendPoolWithRoom = p;
-                int r = RecvBufferCount + p * SendBuffersPerPool + id;
+                int r = _recvCount + p * SendBuffersPerPool + id;
                 _start[r] = _end[r] = 0;
                 return r;
             }
         }
 
         _sendPools.Add(new RingBufferPool(SendBufferSize, SendBuffersPerPool));   // grows only under load
-        int total = RecvBufferCount + _sendPools.Count * SendBuffersPerPool;
+        int total = _recvCount + _sendPools.Count * SendBuffersPerPool;
         Array.Resize(ref _next, total);
         Array.Resize(ref _start, total);
         Array.Resize(ref _end, total);
@@ -279,8 +282,8 @@ internal sealed partial class RingServer
 
     private void InitSendBuffers()
     {
-        _next = new int[RecvBufferCount];
-        _start = new int[RecvBufferCount];
-        _end = new int[RecvBufferCount];
+        _next = new int[_recvCount];
+        _start = new int[_recvCount];
+        _end = new int[_recvCount];
     }
 }

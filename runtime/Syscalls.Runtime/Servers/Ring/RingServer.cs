@@ -48,7 +48,9 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         _slots = new SlotTable<RingSlot>(options.InitialConnectionCapacity, UserData.MaxGeneration);
         _singleShot = (ring.Features & Multishot) != Multishot;
         _pollFirst = _singleShot && ring.Supports(RingOpcode.PollReadable);
-        _recvPool = CreateReceivePool();
+        _recvSize = options.RingReceiveBufferSize;
+        _recvCount = options.ReceiveBufferCount;
+        _recvPool = CreateReceivePool(_recvSize, _recvCount);
         InitSendBuffers();
         _listener = SocketOps.ListenOrThrow(options.Endpoint, options.Backlog);
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
@@ -67,6 +69,9 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     public NetEndpoint LocalEndpoint { get; }
 
     public int ConnectionCount => _slots.Count;
+
+    /// <summary>The listening socket, for tests that set options accepted sockets inherit (SO_SNDBUF).</summary>
+    internal SocketHandle Listener => _listener;
 
     public void Run()
     {
@@ -127,6 +132,8 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
             return;
         }
 
+        if ((c.Flags & RingCompletionFlags.Buffer) != 0 && !_singleShot)
+            _lentBuffers++;   // given back by ReturnRecvBuffer, whichever path the completion takes
         int slot = (int)ud.Slot;
         if ((uint)slot >= (uint)_slots.Capacity || _slots[slot].Generation != ud.Generation || _slots[slot].State == SlotState.Free)
         {
