@@ -79,6 +79,26 @@ public class RingDroppedTests
         }
     }
 
+    /// <summary>A Close takes the descriptor from its handle when enqueued: a ring disposed before it submitted the
+    /// close (here from another thread than the one that drives it, as a loop's owner may do once the loop is gone)
+    /// must still close it. The leak check found connections left in CLOSE_WAIT by exactly that.</summary>
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Ring_CloseEnqueuedThenDisposedUnsubmitted_ClosesTheDescriptor(string backend)
+    {
+        using var pair = new Pair();
+        IRing ring = RingKit.Create(backend);
+        RingKit.Enqueue(ring, RingOperation.Nop(RingKit.Tag(2)));
+        ring.Submit();   // this thread drives the ring from now on (io_uring: SINGLE_ISSUER binds it)
+        RingKit.Enqueue(ring, RingOperation.Close(pair.Server, RingKit.Tag(1)));
+        Assert.True(pair.Server.IsClosed, "the ring took the descriptor");
+        var other = new Thread(ring.Dispose);
+        other.Start();
+        other.Join();
+        pair.Client.ReceiveTimeout = 10000;
+        Assert.Equal(0, pair.Client.Receive(new byte[8]));   // end of stream: the server side was closed
+    }
+
     /// <summary>Arms a receive on <see cref="Connections"/> accepted sockets, hands them to the kernel, and keeps only
     /// a weak reference to the ring: nothing of the caller's holds the ring, its pool or its handles after this.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

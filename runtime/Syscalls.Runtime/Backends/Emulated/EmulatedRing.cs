@@ -150,8 +150,12 @@ internal sealed partial class EmulatedRing : IRing
         _disposed = true;
         for (int i = 0; i < _ops.Capacity; i++)
         {
-            if (_ops[i].Active)
-                Finish(i, 0, HostErrors.Canceled);
+            if (!_ops[i].Active)
+                continue;
+            // A Close not yet submitted still owns its descriptor, which its handle gave up: close it, or it leaks.
+            if (_ops[i].Opcode == RingOpcode.Close && _emu[i].Wait == WaitSubmit)
+                SocketCalls.Close(_ops[i].Fd);
+            Finish(i, 0, HostErrors.Canceled);
         }
 
         for (int fd = 0; fd < _fds.Length; fd++)

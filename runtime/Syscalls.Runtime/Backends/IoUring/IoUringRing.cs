@@ -138,6 +138,7 @@ internal sealed class IoUringRing : IRing
             operation.Handle!.SetHandleAsInvalid();
         }
 
+        op.SqePosition = _sqTail;
         io_uring_sqe* sqe = NextSqe();
         sqe->opcode = (byte)KernelOpcode(opcode);
         sqe->fd = op.Fd;
@@ -341,6 +342,7 @@ internal sealed class IoUringRing : IRing
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         DrainInFlight();
+        CloseUnsubmitted();
         bool drained = _ops.Count == 0;
         if (!drained)
             _heldAfterFailedDrain = new RingBufferPool?[_ops.Capacity];
@@ -370,6 +372,23 @@ internal sealed class IoUringRing : IRing
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// <summary>A Close the kernel never got (enqueued, then the ring disposed before a submit, or a drain that could
+    /// not enter the ring) still owns its descriptor, which its handle gave up: close it here, or it leaks.</summary>
+    // reason: SqHead points into the SQ ring mapping, unmapped only after this
+    private unsafe void CloseUnsubmitted()
+    {
+        uint consumed = Volatile.Read(ref *_q.SqHead);
+        for (int i = 0; i < _ops.Capacity; i++)
+        {
+            ref InFlightOp op = ref _ops[i];
+            if (op.Active && op.Opcode == RingOpcode.Close && (int)(op.SqePosition - consumed) >= 0)
+            {
+                Sys.Close(op.Fd);
+                _ops.Complete(i);
+            }
+        }
+    }
 
     private static uint KernelOpcode(RingOpcode opcode) => opcode switch
     {

@@ -260,7 +260,12 @@ internal sealed partial class IocpRing : IRing
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         for (int i = 0; i < _queued; i++)
+        {
+            // A Close not yet issued still owns its socket, which its handle gave up: close it, or it leaks.
+            if (_ops[_queue[i]].Opcode == RingOpcode.Close)
+                Winsock.Close(_ops[_queue[i]].Socket);
             Release(_queue[i]);
+        }
         _queued = 0;
         for (int slot = 0; slot < _slotCount; slot++)
         {
