@@ -16,7 +16,7 @@ public class ServerLifetimeTests
     public void CreateServer_PortInUse_FailsNamingTheAddressAndLeaksNoDescriptor(string backend)
     {
         if (!Descriptors.Available)
-            Assert.Skip("no descriptor count on this OS");
+            Assert.Skip(Descriptors.Unavailable!);
         using SocketHandle taken = SocketOps.Listen(NetEndpoint.Loopback(0)).Value;
         NetEndpoint endpoint = SocketOps.GetLocalEndpoint(taken).Value;
         OsException? failure = null;

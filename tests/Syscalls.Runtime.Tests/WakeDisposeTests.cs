@@ -13,6 +13,7 @@ namespace Syscalls.Runtime.Tests;
 /// thread), so it must never reach the waker's descriptor once Dispose closed it, when its number may already belong
 /// to something else. The owner takes the freed numbers back at once with descriptors of its own and reads them: a
 /// stray wake-up shows there as a write nobody made.</summary>
+[Collection(nameof(CpuHeavy))]
 public class WakeDisposeTests
 {
     private const string IterationsVariable = "SYSCALLS_TEST_WAKE_ITERATIONS";

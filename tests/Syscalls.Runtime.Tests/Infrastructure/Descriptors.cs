@@ -9,8 +9,12 @@ namespace Syscalls.Runtime.Tests.Infrastructure;
 public static partial class Descriptors
 {
     /// <summary>True where <see cref="Count"/> works: Linux (/proc/self/fd), macOS (/dev/fd), Windows
-    /// (GetProcessHandleCount).</summary>
-    public static bool Available { get; } = Probe();
+    /// (GetProcessHandleCount), but not under Wine 8 (see <see cref="Unavailable"/>).</summary>
+    public static bool Available => Unavailable is null;
+
+    /// <summary>Why there is no count here, or null. Wine 8 implements ProcessHandleCount, which
+    /// GetProcessHandleCount reads, as a stub that reports 0 handles.</summary>
+    public static string? Unavailable { get; } = Probe();
 
     /// <summary>Open descriptors or handles now (including the one the count itself opens on Unix, a constant).</summary>
     public static int Count()
@@ -33,15 +37,19 @@ public static partial class Descriptors
         return Count() - before;
     }
 
-    private static bool Probe()
+    private static string? Probe()
     {
         try
         {
-            return Count() > 0;
+            if (Count() > 0)
+                return null;
+            return Platform.IsWine
+                ? "Wine 8's GetProcessHandleCount is a stub that reports 0 handles"
+                : "the descriptor count of this OS reads 0";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
         {
-            return false;
+            return "no descriptor count on this OS: " + e.Message;
         }
     }
 

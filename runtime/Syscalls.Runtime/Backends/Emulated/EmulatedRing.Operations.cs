@@ -38,6 +38,8 @@ internal sealed partial class EmulatedRing
                     return;
                 }
 
+                if (_ops[target].Opcode == RingOpcode.Close && _emu[target].Wait == WaitSubmit)
+                    SocketCalls.Close(_ops[target].Fd);   // a close cannot be taken back: its handle let go
                 Finish(target, 0, HostErrors.Canceled);
                 Finish(index, 0, default);
                 return;
@@ -179,15 +181,29 @@ internal sealed partial class EmulatedRing
 
         g.Free[g.Count++] = bufferId;   // unused: straight back
         if (r.IsSuccess)
-            return Done(index, 0);      // end of stream ends the multishot receive
+            return EndOfStream(index);  // ends the multishot receive
         return r.Error.Kind == ErrorKind.WouldBlock ? Wait(index, write: false) : Fail(index, r.Error);
     }
 
     private Outcome Transferred(int index, Result<int> r, bool write)
     {
         if (r.TryGetValue(out int n))
-            return Done(index, n);
+            return n == 0 && !write && _ops[index].Opcode == RingOpcode.Recv ? EndOfStream(index) : Done(index, n);
         return r.Error.Kind == ErrorKind.WouldBlock ? Wait(index, write) : Fail(index, r.Error);
+    }
+
+    /// <summary>A receive read 0 bytes: end of stream, unless the event that woke it reported an error, which means
+    /// the peer reset (Wine's AFD and WSAPoll report the reset, then recv returns 0), as io_uring would say.</summary>
+    private Outcome EndOfStream(int index)
+    {
+        int fd = _ops[index].Fd;
+        if ((uint)fd < (uint)_fds.Length && (_fds[fd].Reported & Readiness.Error) != 0)
+        {
+            OsError so = SocketCalls.GetPendingError(fd);
+            return Fail(index, so.IsNone ? OsError.FromKind(ErrorKind.ConnectionReset) : so);
+        }
+
+        return Done(index, 0);
     }
 
     private Outcome Done(int index, int result)

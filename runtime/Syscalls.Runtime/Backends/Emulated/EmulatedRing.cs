@@ -239,6 +239,7 @@ internal sealed partial class EmulatedRing : IRing
         if ((uint)fd >= (uint)_fds.Length)
             return;
         const Readiness Errorish = Readiness.Closed | Readiness.Error;
+        _fds[fd].Reported = readiness;   // what the attempts below were woken by
         if ((readiness & (Readiness.Readable | Readiness.ReadClosed | Errorish)) != 0)
             RetryQueue(fd, write: false);
         if ((readiness & (Readiness.Writable | Errorish)) != 0)
@@ -406,6 +407,7 @@ internal sealed partial class EmulatedRing : IRing
         public int WriteHead;
         public int WriteTail;
         public Interest Interest;
+        public Readiness Reported;       // the last readiness event, while its waiters are retried
     }
 
     private struct Group

@@ -17,7 +17,7 @@ internal sealed partial class IocpRing
     private unsafe void Issue(int slot)
     {
         ref Op op = ref _ops[slot];
-        if (op.CancelRequested)
+        if (op.CancelRequested && op.Opcode != RingOpcode.Close)   // a close cannot be taken back: its handle let go
         {
             Complete(slot, 0, HostErrors.Canceled);
             return;
@@ -211,10 +211,8 @@ internal sealed partial class IocpRing
     private void IssueClose(int slot)
     {
         ref Op op = ref _ops[slot];
-        SafeHandle handle = op.Handle!;
-        // The ring takes the descriptor: the SafeHandle will not close it again. Operations still pending on it are
+        // The handle gave the socket to the ring at Enqueue and will not close it. Operations still pending on it are
         // aborted by closesocket and complete through their packets as canceled.
-        handle.SetHandleAsInvalid();
         Result closed = Winsock.Close(op.Socket);
         Complete(slot, 0, closed.Error);
     }

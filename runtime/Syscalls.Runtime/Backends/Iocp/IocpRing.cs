@@ -183,6 +183,8 @@ internal sealed partial class IocpRing : IRing
         op.Target = operation.Target;
         op.Timeout = operation.Timeout;
         op.CancelRequested = false;
+        if (operation.Opcode == RingOpcode.Close)
+            operation.Handle!.SetHandleAsInvalid();   // as on io_uring: the ring owns the socket from now on
         _byUserData[operation.UserData.Value] = slot;
         _queue[_queued++] = slot;
         return Result.Success;

@@ -434,6 +434,15 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                         break;
                     if (n == 0)
                     {
+                        OsError pending = SocketCalls.GetPendingError(Fd);
+                        if (!pending.IsNone)
+                        {
+                            // An error pending with the end of stream: the peer reset (under Wine a blocking recv can
+                            // return 0 after a reset), not an orderly close.
+                            Fail(pending);
+                            break;
+                        }
+
                         PeerClosed = true;
                         callback = nameof(IConnectionHandler.OnEndOfStream);
                         handler.OnEndOfStream(connection);

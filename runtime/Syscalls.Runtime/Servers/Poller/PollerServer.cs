@@ -231,6 +231,14 @@ internal sealed class PollerServer : IServer, IConnectionTransport
                 return;
             }
 
+            if ((readiness & Readiness.Error) != 0)
+            {
+                // An error was reported with the end of stream: the peer reset (Wine's AFD and WSAPoll report the
+                // reset, then recv returns 0), not an orderly close.
+                QueueClose(slot, SocketErrorOr(slot, ErrorKind.ConnectionReset));
+                return;
+            }
+
             s.Flags |= ConnectionFlags.PeerClosed;
             UpdateInterest(slot);
             try

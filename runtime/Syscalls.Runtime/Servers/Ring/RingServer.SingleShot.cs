@@ -47,8 +47,11 @@ internal sealed partial class RingServer
             return;
         }
 
-        if (c.IsSuccess && c.Result == _recvSize)
-            _slots[slot].Flags |= ConnectionFlags.DataReady;   // likely more behind it: receive again, no wait first
+        // A full buffer means more is likely behind it: receive again at once, without waiting first. Only while buffers
+        // are plentiful: that receive holds a buffer until data comes, and a stream that stopped at a buffer's end
+        // would leave it held by an idle connection (enough of those starved the others, as slow readers did).
+        if (c.IsSuccess && c.Result == _recvSize && FreeReceiveBuffers > ReceiveLowWater)
+            _slots[slot].Flags |= ConnectionFlags.DataReady;
         OnReceived(slot, new RingCompletion(c.UserData, c.Result, c.Error, c.Flags | RingCompletionFlags.Buffer, buffer));
     }
 
