@@ -6,7 +6,6 @@ using Syscalls.Runtime.Backends.Afd;
 using Syscalls.Runtime.Backends.Epoll;
 using Syscalls.Runtime.Backends.Kqueue;
 using Syscalls.Runtime.Backends.Poll;
-using Syscalls.Runtime.Backends.Threads;
 using Syscalls.Runtime.Backends.WindowsPoll;
 using Syscalls.Runtime.Servers;
 
@@ -20,8 +19,9 @@ namespace Syscalls.Runtime;
 /// macOS: kqueue, emulated (on kqueue), threads. Other OSes have no backend.</para>
 /// <para><c>SYSCALLS_BACKEND=epoll|poll|kqueue|afd|wsapoll|uring|iocp|emulated|threads</c> forces the server backend
 /// (and the poller kind when it names one) wherever code asks for <see cref="BackendKind.Auto"/>;
-/// <c>SYSCALLS_RING=uring|iocp|emulated</c> forces the ring backend. A name this OS does not have is an error
-/// (<see cref="PlatformNotSupportedException"/> naming the backends it has), not a silent fallback.
+/// <c>SYSCALLS_RING=uring|iocp|emulated</c> forces the ring backend. A name this OS does not have, or no backend's
+/// name at all, is an error (<see cref="PlatformNotSupportedException"/> naming the variable, its value and the backends
+/// this OS has), never a silent fallback.
 /// <c>SYSCALLS_LOG=1</c> writes the selector's lines to stderr.</para>
 /// <para>io_uring falls back automatically (server: to the epoll loop; ring: to the emulated ring) when setup fails
 /// with ENOSYS, EPERM or ENOMEM, or when an opcode or feature the caller needs is missing; IOCP falls back the same
@@ -46,21 +46,39 @@ public static partial class BackendSelector
     /// <summary>Receives the selector's log lines (in addition to stderr when SYSCALLS_LOG=1).</summary>
     public static Action<string>? Log { get; set; }
 
-    /// <summary>Parses a backend name as used by SYSCALLS_BACKEND and the samples.</summary>
-    public static BackendKind Parse(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>Parses a backend name as used by SYSCALLS_BACKEND and the samples; an unknown name is an
+    /// <see cref="ArgumentException"/> that lists this OS's backends.</summary>
+    public static BackendKind Parse(string name)
     {
-        "" or "auto" or "default" => BackendKind.Auto,
-        "epoll" => BackendKind.Epoll,
-        "poll" => BackendKind.Poll,
-        "uring" or "io_uring" or "iouring" => BackendKind.IoUring,
-        "emulated" => BackendKind.Emulated,
-        "threads" or "thread" => BackendKind.Threads,
-        "kqueue" => BackendKind.Kqueue,
-        "wsapoll" or "wsa_poll" => BackendKind.WsaPoll,
-        "iocp" => BackendKind.Iocp,
-        "afd" => BackendKind.Afd,
-        _ => throw new ArgumentException($"Unknown backend '{name}' (epoll, poll, kqueue, afd, wsapoll, uring, iocp, emulated, threads).", nameof(name)),
-    };
+        ArgumentNullException.ThrowIfNull(name);
+        return TryParse(name, out BackendKind kind)
+            ? kind
+            : throw new ArgumentException($"Unknown backend '{name}'; {HostDescription()}.");
+    }
+
+    /// <summary>Parses a backend name (any OS's: "iocp" parses on Linux too); false for an unknown name.</summary>
+    public static bool TryParse(string name, out BackendKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        kind = name.Trim().ToLowerInvariant() switch
+        {
+            "" or "auto" or "default" => BackendKind.Auto,
+            "epoll" => BackendKind.Epoll,
+            "poll" => BackendKind.Poll,
+            "uring" or "io_uring" or "iouring" => BackendKind.IoUring,
+            "emulated" => BackendKind.Emulated,
+            "threads" or "thread" => BackendKind.Threads,
+            "kqueue" => BackendKind.Kqueue,
+            "wsapoll" or "wsa_poll" => BackendKind.WsaPoll,
+            "iocp" => BackendKind.Iocp,
+            "afd" => BackendKind.Afd,
+            _ => (BackendKind)(-1),
+        };
+        if ((int)kind >= 0)
+            return true;
+        kind = BackendKind.Auto;
+        return false;
+    }
 
     /// <summary>The short name of a backend, as <see cref="Parse"/> accepts it.</summary>
     public static string NameOf(BackendKind kind) => kind switch
@@ -69,11 +87,14 @@ public static partial class BackendSelector
         _ => kind.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>The backend SYSCALLS_BACKEND forces, or <see cref="BackendKind.Auto"/>.</summary>
-    public static BackendKind ForcedServerBackend => FromEnvironment(BackendVariable);
+    /// <summary>The backend SYSCALLS_BACKEND forces, or <see cref="BackendKind.Auto"/>. A value that names no backend
+    /// of this OS is a <see cref="PlatformNotSupportedException"/> naming the variable, the value and this OS's
+    /// backends.</summary>
+    public static BackendKind ForcedServerBackend => FromEnvironment(BackendVariable, HostBackends());
 
-    /// <summary>The ring backend SYSCALLS_RING forces, or <see cref="BackendKind.Auto"/>.</summary>
-    public static BackendKind ForcedRingBackend => FromEnvironment(RingVariable);
+    /// <summary>The ring backend SYSCALLS_RING forces, or <see cref="BackendKind.Auto"/>; a value that names no ring
+    /// backend of this OS is an error, as for <see cref="ForcedServerBackend"/>.</summary>
+    public static BackendKind ForcedRingBackend => FromEnvironment(RingVariable, HostBackends().Where(IsRing).ToArray());
 
     /// <summary>Probes every backend once (cached) and returns the results: one line per backend and per io_uring
     /// feature.</summary>
@@ -140,7 +161,7 @@ public static partial class BackendSelector
 
     /// <summary><paramref name="kind"/>, or the first usable backend of its fallback chain; each step is added to
     /// <paramref name="reason"/>.</summary>
-    private static BackendKind FirstUsable(BackendKind kind, ref string reason)
+    internal static BackendKind FirstUsable(BackendKind kind, ref string reason)
     {
         while (!IsUsable(kind, out string why))
         {
@@ -153,7 +174,7 @@ public static partial class BackendSelector
     }
 
     /// <summary>The server backend to try when <paramref name="kind"/> cannot be used; threads always can.</summary>
-    private static BackendKind FallbackOf(BackendKind kind) => kind switch
+    internal static BackendKind FallbackOf(BackendKind kind) => kind switch
     {
         BackendKind.IoUring or BackendKind.Emulated when OperatingSystem.IsLinux() => BackendKind.Epoll,
         BackendKind.Epoll => BackendKind.Poll,
@@ -170,26 +191,15 @@ public static partial class BackendSelector
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(handler);
         BackendKind kind = ResolveServerBackend(options.Backend, out string reason);
-        while (IsRing(kind))
-        {
-            // The ring the server wants: room for a receive and a send completion per connection at 10k connections,
-            // and the features its model needs; a host that cannot set up one that big gets the default size.
-            RingFeatures needed = RingServer.RequiredFeatures(kind);
-            if (TryCreateRing(kind, new RingOptions { Entries = RingServer.RingEntries, RequiredFeatures = needed }, out IRing? ring, out string why)
-                || TryCreateRing(kind, new RingOptions { RequiredFeatures = needed }, out ring, out why))
-            {
-                Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
-                return new RingServer(kind, reason, ring!, options, handler);
-            }
-
-            BackendKind next = FallbackOf(kind);
-            reason += $"; {NameOf(kind)} ring setup failed ({why}), falling back to {NameOf(next)}";
-            kind = FirstUsable(next, ref reason);
-        }
-
-        Emit(options.Log, $"server backend: {NameOf(kind)} ({reason})");
-        return CreateServerCore(kind, reason, options, handler);
+        return ServerFactory.Create(kind, reason, options, handler);
     }
+
+    /// <summary>What the callback server needs from a ring of <paramref name="kind"/> to be chosen: the multishot model
+    /// (an io_uring without it falls back to the epoll server), except on IOCP, which has none and is served
+    /// single-shot.</summary>
+    internal static RingFeatures ServerRingFeatures(BackendKind kind) => kind == BackendKind.Iocp
+        ? RingFeatures.None
+        : RingFeatures.MultishotAccept | RingFeatures.MultishotRecv | RingFeatures.ProvidedBuffers;
 
     /// <summary>Creates a poller: <paramref name="kind"/> Epoll, Poll, Afd, WsaPoll or Kqueue, or Auto
     /// (SYSCALLS_BACKEND if it names a poller of this OS, else Linux: epoll, falling back to poll; Windows: AFD,
@@ -281,7 +291,7 @@ public static partial class BackendSelector
         return provider;
     }
 
-    private static bool TryCreateRing(BackendKind kind, RingOptions options, out IRing? ring, out string why)
+    internal static bool TryCreateRing(BackendKind kind, RingOptions options, out IRing? ring, out string why)
     {
         ring = null;
         IRingProvider? provider = RingProvider(kind);
@@ -313,16 +323,6 @@ public static partial class BackendSelector
 
     // ---------------------------------------------------------------- internals
 
-    private static IServer CreateServerCore(BackendKind kind, string reason, ServerOptions options, IConnectionHandler handler)
-    {
-        if (kind == BackendKind.Threads)
-            return new ThreadServer(reason, options, handler);
-        if (!IsPoller(kind))
-            throw new PlatformNotSupportedException($"No server for backend {kind}.");
-        IPoller? poller = CreatePollerExact(kind, out OsError error);
-        return new PollerServer(kind, reason, poller ?? throw new OsException(error), options, handler);
-    }
-
     /// <summary>The backends of this OS, the default server backend first (see the remarks of this class).</summary>
     private static IReadOnlyList<BackendKind> HostBackends()
     {
@@ -341,20 +341,17 @@ public static partial class BackendSelector
 
     private static BackendKind DefaultPoller() => OperatingSystem.IsWindows() ? BackendKind.Afd : OperatingSystem.IsMacOS() ? BackendKind.Kqueue : BackendKind.Epoll;
 
-    private static bool IsRing(BackendKind kind) => kind is BackendKind.IoUring or BackendKind.Emulated or BackendKind.Iocp;
+    internal static bool IsRing(BackendKind kind) => kind is BackendKind.IoUring or BackendKind.Emulated or BackendKind.Iocp;
 
-    private static bool IsPoller(BackendKind kind) => kind is BackendKind.Epoll or BackendKind.Poll or BackendKind.Afd or BackendKind.WsaPoll or BackendKind.Kqueue;
+    internal static bool IsPoller(BackendKind kind) => kind is BackendKind.Epoll or BackendKind.Poll or BackendKind.Afd or BackendKind.WsaPoll or BackendKind.Kqueue;
 
     /// <summary>A backend of another OS is a configuration error, named as such (and where it came from).</summary>
     private static void EnsureOnHost(BackendKind kind, string? variable)
     {
-        IReadOnlyList<BackendKind> host = HostBackends();
-        if (host.Contains(kind))
+        if (HostBackends().Contains(kind))
             return;
-        string os = OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : OperatingSystem.IsMacOS() ? "macOS" : "this OS";
         string source = variable is null ? "" : $" ({variable}={Environment.GetEnvironmentVariable(variable)})";
-        throw new PlatformNotSupportedException(
-            $"Backend {NameOf(kind)}{source} is not available on {os}; available: {string.Join(", ", host.Select(NameOf))}.");
+        throw new PlatformNotSupportedException($"Backend {NameOf(kind)}{source} is not available on {OsName()}; {HostDescription()}.");
     }
 
     private static bool IsUsable(BackendKind kind, out string why)
@@ -376,7 +373,7 @@ public static partial class BackendSelector
             }
 
             // Probed with what the ring server needs, so a ring that lacks it is passed over here, not after setup.
-            foreach (BackendProbe p in provider.Probe(new RingOptions { RequiredFeatures = RingServer.RequiredFeatures(kind) }))
+            foreach (BackendProbe p in provider.Probe(new RingOptions { RequiredFeatures = ServerRingFeatures(kind) }))
             {
                 if (!p.Available)
                 {
@@ -417,7 +414,7 @@ public static partial class BackendSelector
     }
 
     /// <summary>Exactly <paramref name="kind"/> (no fallback), or null with the error.</summary>
-    private static IPoller? CreatePollerExact(BackendKind kind, out OsError error)
+    internal static IPoller? CreatePollerExact(BackendKind kind, out OsError error)
     {
         error = OsError.FromKind(ErrorKind.NotSupported);
         if (kind == BackendKind.Epoll && OperatingSystem.IsLinux())
@@ -461,20 +458,27 @@ public static partial class BackendSelector
         return provider.Probe(options);
     }
 
-    private static BackendKind FromEnvironment(string variable)
+    private static BackendKind FromEnvironment(string variable, IReadOnlyList<BackendKind> allowed)
     {
         string? value = Environment.GetEnvironmentVariable(variable);
         if (string.IsNullOrWhiteSpace(value))
             return BackendKind.Auto;
-        try
-        {
-            return Parse(value);
-        }
-        catch (ArgumentException)
-        {
-            Emit(null, $"ignoring {variable}={value}: unknown backend");
-            return BackendKind.Auto;
-        }
+        if (TryParse(value, out BackendKind kind) && (kind == BackendKind.Auto || allowed.Contains(kind)))
+            return kind;
+        string what = TryParse(value, out _) ? $"is not {(variable == RingVariable ? "a ring backend" : "a backend")} of {OsName()}"
+            : "is not a backend";
+        throw new PlatformNotSupportedException(
+            $"{variable}={value} {what}; {OsName()} has: {(allowed.Count == 0 ? "none" : string.Join(", ", allowed.Select(NameOf)))}.");
+    }
+
+    private static string OsName()
+        => OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : OperatingSystem.IsMacOS() ? "macOS" : "this OS";
+
+    /// <summary>"Linux has: epoll, poll, uring, emulated, threads" (or that this OS has none).</summary>
+    private static string HostDescription()
+    {
+        IReadOnlyList<BackendKind> host = HostBackends();
+        return host.Count == 0 ? $"{OsName()} has no backend" : $"{OsName()} has: {string.Join(", ", host.Select(NameOf))}";
     }
 
     internal static void Emit(Action<string>? extra, string line)

@@ -77,6 +77,37 @@ public class SelectorTests
     }
 
     [Fact]
+    public void BackendSelector_ParseUnknownName_FailsListingOnlyThisOsBackends()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BackendSelector.Parse("bogus"));
+        Assert.Contains("'bogus'", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", e.Message, StringComparison.Ordinal);
+        Assert.Contains("threads", e.Message, StringComparison.Ordinal);
+        string foreign = OperatingSystem.IsWindows() ? "epoll" : "iocp";
+        Assert.DoesNotContain(foreign, e.Message, StringComparison.Ordinal);
+        Assert.False(BackendSelector.TryParse("bogus", out _));
+    }
+
+    [Theory]
+    [InlineData("SYSCALLS_BACKEND", "bogus", "is not a backend;")]
+    [InlineData("SYSCALLS_RING", "bogus", "is not a backend;")]
+    [InlineData("SYSCALLS_RING", "threads", "is not a ring backend of")]
+    public void BackendSelector_UnknownNameInEnvironment_FailsNamingVariableValueAndThisOsBackends(string variable, string value, string why)
+    {
+        var env = new Dictionary<string, string> { [variable] = value };
+        (int exit, string output) = variable == BackendSelector.RingVariable
+            ? ChildServer.RunToEnd(env, ChildServer.RingVerb)
+            : ChildServer.RunToEnd(env, ChildServer.Verb, "auto");
+        Assert.NotEqual(0, exit);
+        Assert.Contains($"{variable}={value} {why}", output, StringComparison.Ordinal);
+        string mine = OperatingSystem.IsWindows() ? "iocp" : "emulated";
+        string foreign = OperatingSystem.IsWindows() ? "epoll" : "iocp";
+        Assert.Contains(mine, output, StringComparison.Ordinal);
+        Assert.DoesNotContain(foreign, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", output, StringComparison.Ordinal);   // no silent fallback to a default
+    }
+
+    [Fact]
     public void BackendSelector_BackendOfAnotherOs_FailsNamingWhatThisOsHas()
     {
         BackendKind foreign = OperatingSystem.IsWindows() ? BackendKind.Epoll : BackendKind.Iocp;

@@ -55,6 +55,9 @@ public enum ErrorKind
     MessageTooLong,
     /// <summary>Any other error; see <see cref="OsError.Code"/>.</summary>
     Other,
+    /// <summary>Not the OS's: application code (an <see cref="IConnectionHandler"/> callback) threw, and the server
+    /// closed that connection only; the exception went to <see cref="ServerOptions.OnHandlerError"/> and the log.</summary>
+    HandlerFailed,
 }
 
 /// <summary>An operating-system error: a portable <see cref="Kind"/> plus the native number (errno, Win32 error).</summary>
@@ -116,6 +119,18 @@ public sealed class OsException : IOException
     public OsException(OsError error)
         : base(error.ToString()) => Error = error;
 
+    /// <summary>Wraps an error about <paramref name="subject"/> (an address, a name), which the message names:
+    /// "Address already in use: 127.0.0.1:9000 (AddressInUse, 98)".</summary>
+    public OsException(OsError error, string subject)
+        : base(error.Code != 0 ? $"{error.Message}: {subject} ({error.Kind}, {error.Code})" : $"{error.Kind}: {subject}")
+    {
+        Error = error;
+        Subject = subject;
+    }
+
     /// <summary>The error.</summary>
     public OsError Error { get; }
+
+    /// <summary>What the error is about (an address, a name), or null.</summary>
+    public string? Subject { get; }
 }

@@ -117,7 +117,8 @@ public readonly struct Connection : IEquatable<Connection>
 }
 
 /// <summary>The application's side of a server, the same for every model. Callbacks of one connection never run
-/// concurrently; in the loop models all run on the loop thread, so they must not block.</summary>
+/// concurrently; in the loop models all run on the loop thread, so they must not block. A callback that throws
+/// closes its own connection only (see <see cref="ServerOptions.OnHandlerError"/>).</summary>
 public interface IConnectionHandler
 {
     /// <summary>A connection was accepted.</summary>
@@ -176,8 +177,28 @@ public sealed class ServerOptions
     /// <summary>Set TCP_NODELAY on accepted connections.</summary>
     public bool NoDelay { get; set; } = true;
 
-    /// <summary>Size of the receive buffer shared by all connections of a loop (one per thread in the thread model).</summary>
-    public int ReceiveBufferSize { get; set; } = 64 * 1024;
+    private int? _receiveBufferSize;
+
+    /// <summary>Receive buffer size, in bytes. Poller server: the one buffer every connection of the loop reads into
+    /// (default 64 KiB). Thread server: each connection thread's buffer, on its stack (at most 16 KiB). Ring server:
+    /// each of its <see cref="ReceiveBufferCount"/> receive buffers (io_uring's provided-buffer group, or the pool IOCP
+    /// receives into), which stay allocated for the server's life: 2 KiB unless set (the 64 KiB default would pin
+    /// 256 MiB there). A receive takes at most one buffer, so larger ones mean fewer completions for bulk data.</summary>
+    public int ReceiveBufferSize
+    {
+        get => _receiveBufferSize ?? 64 * 1024;
+        set => _receiveBufferSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A receive buffer needs at least one byte.");
+    }
+
+    /// <summary>Ring server: how many receive buffers it keeps (default 4096; io_uring takes at most 32768). A buffer
+    /// is taken per receive and given back once the handler returns, or, when the handler sends it straight back, once
+    /// that send completes; a connection holds at most that one, and only while a quarter of the buffers are still
+    /// free, so slow readers cannot take them all from the other connections. Data waits in the kernel while none is
+    /// free. The other models ignore it.</summary>
+    public int ReceiveBufferCount { get; set; } = 4096;
+
+    /// <summary>The ring server's buffer size: <see cref="ReceiveBufferSize"/> when set, else 2 KiB.</summary>
+    internal int RingReceiveBufferSize => _receiveBufferSize ?? 2048;
 
     /// <summary>Unsent bytes per connection above which the server stops reading it until they drain.</summary>
     public int MaxPendingSendBytes { get; set; } = 1024 * 1024;
@@ -190,4 +211,10 @@ public sealed class ServerOptions
 
     /// <summary>Receives the selector's and the server's log lines (backend choice, probe results, accept pauses).</summary>
     public Action<string>? Log { get; set; }
+
+    /// <summary>Called when a handler callback throws, with the connection and the exception, on the thread that ran
+    /// the callback. Failures stay local: the server aborts that connection (its OnClosed sees
+    /// <see cref="ErrorKind.HandlerFailed"/>; an exception from OnClosed itself is only reported) and serves the others
+    /// on. The exception also goes to <see cref="Log"/>. An exception thrown by this callback is ignored.</summary>
+    public Action<Connection, Exception>? OnHandlerError { get; set; }
 }

@@ -21,6 +21,14 @@ public static class SocketOps
     public static Result<SocketHandle> Listen(NetEndpoint endpoint, int backlog = 65535, bool blocking = false)
         => Wrap(SocketCalls.Listen(endpoint, backlog, blocking));
 
+    /// <summary><see cref="Listen"/>, or an <see cref="OsException"/> whose message names the address ("Address
+    /// already in use: 127.0.0.1:9000"): what a server's constructor throws.</summary>
+    internal static SocketHandle ListenOrThrow(NetEndpoint endpoint, int backlog, bool blocking = false)
+    {
+        Result<SocketHandle> listening = Listen(endpoint, backlog, blocking);
+        return listening.TryGetValue(out SocketHandle? s) ? s : throw new OsException(listening.Error, endpoint.ToString());
+    }
+
     /// <summary>A bound UDP socket.</summary>
     public static Result<SocketHandle> BindUdp(NetEndpoint endpoint, bool blocking = false)
     {

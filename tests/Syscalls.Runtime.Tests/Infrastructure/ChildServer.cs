@@ -16,6 +16,10 @@ public sealed class ChildServer : IDisposable
 {
     public const string Verb = "--child-server";
 
+    /// <summary>The child creates the ring the selector picks (<see cref="BackendSelector.CreateRing"/>), prints
+    /// "ring NAME" or the error, and exits.</summary>
+    public const string RingVerb = "--child-ring";
+
     private readonly Process _process;
     private readonly List<string> _output = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -182,7 +186,45 @@ public sealed class ChildServer : IDisposable
         _process.Dispose();
     }
 
+    /// <summary>Runs this test executable with <paramref name="args"/> and <paramref name="environment"/> to its end
+    /// (at most 60 s); returns its exit code and its output and error streams together.</summary>
+    public static (int ExitCode, string Output) RunToEnd(IDictionary<string, string> environment, params string[] args)
+    {
+        var psi = AddSelf(new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment.Remove(BackendSelector.BackendVariable);
+        psi.Environment.Remove(BackendSelector.RingVariable);
+        foreach (var (k, v) in environment)
+            psi.Environment[k] = v;
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60000))
+        {
+            p.Kill();
+            return (-1, "timed out\n" + stdout.Result + stderr.Result);
+        }
+
+        return (p.ExitCode, stdout.Result + "\n" + stderr.Result);
+    }
+
     // ---------------------------------------------------------------- the child's side
+
+    public static int RunRing()
+    {
+        try
+        {
+            using IRing ring = BackendSelector.CreateRing();
+            Console.WriteLine($"ring {ring.Name}");
+            return 0;
+        }
+        catch (Exception e) when (e is PlatformNotSupportedException or ArgumentException or OsException)
+        {
+            Console.WriteLine($"{e.GetType().Name}: {e.Message}");
+            return 1;
+        }
+    }
 
     public static int Run(string[] args)
     {

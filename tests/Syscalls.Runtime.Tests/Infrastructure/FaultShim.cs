@@ -58,8 +58,9 @@ public static class FaultShim
         return (p.ExitCode, stdout, stderr.Result);
     }
 
-    /// <summary>Environment for a child: LD_PRELOAD, the rules, and a report file (returned).</summary>
-    public static Dictionary<string, string> Environment(string rules, out string reportPath, int hideOpcode = -1)
+    /// <summary>Environment for a child: LD_PRELOAD, the rules, and a report file (returned); optionally an opcode
+    /// hidden from IORING_REGISTER_PROBE, or io_uring without cancel by descriptor.</summary>
+    public static Dictionary<string, string> Environment(string rules, out string reportPath, int hideOpcode = -1, bool noCancelByFd = false)
     {
         reportPath = Path.Combine(Path.GetTempPath(), $"syscalls-faults-{Guid.NewGuid():N}.txt");
         var env = new Dictionary<string, string>
@@ -70,6 +71,8 @@ public static class FaultShim
         };
         if (hideOpcode >= 0)
             env["SYSCALLS_FAULTS_HIDE_OPCODE"] = hideOpcode.ToString(CultureInfo.InvariantCulture);
+        if (noCancelByFd)
+            env["SYSCALLS_FAULTS_NO_CANCEL_FD"] = "1";   // io_uring refuses IORING_ASYNC_CANCEL_FD, as before 5.19
         return env;
     }
 

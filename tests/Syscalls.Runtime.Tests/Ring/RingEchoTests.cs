@@ -71,7 +71,8 @@ public class RingEchoTests
         RingCompletion dry = got[2];
         Assert.False(dry.HasMore);
         Assert.Equal(ErrorKind.OutOfMemory, dry.Error.Kind);   // ENOBUFS
-        Assert.Equal(105, dry.Error.Code);
+        // This OS's number for it: the emulated ring reports the host's ENOBUFS (WSAENOBUFS on Windows), not Linux's.
+        Assert.Equal(OperatingSystem.IsWindows() ? 10055 : OperatingSystem.IsMacOS() ? 55 : 105, dry.Error.Code);
         foreach (RingCompletion c in got.Take(2))
         {
             data.AddRange(pool.GetSpan(c.BufferId)[..c.Result].ToArray());

@@ -51,6 +51,26 @@ public class RingFallbackTests
         Assert.True(FaultShim.ReadReport(report)["io_uring_enter"].Injected > 10, "too few EINTR injected");
     }
 
+    /// <summary>A kernel before 5.19 refuses ASYNC_CANCEL by descriptor (the shim makes this one refuse it too): the
+    /// probe says so, and a close through the ring cancels each operation in flight by its id instead, so a receive
+    /// in flight at the close still ends as canceled and a server's Stop still closes every connection.</summary>
+    [Fact]
+    public void Ring_KernelWithoutCancelByFd_CloseCancelsEachOperationInFlight()
+    {
+        Platform.RequireLinux("the LD_PRELOAD fault shim and io_uring");
+        if (!BackendSelector.Probe().Where(p => p.Backend == BackendKind.IoUring).All(p => p.Available))
+            Assert.Skip("io_uring is not usable on this host");
+        var env = FaultShim.Environment("recv=EINTR*0", out _, noCancelByFd: true);
+        env["SYSCALLS_LOG"] = "1";
+        (int exit, string output) = ChildServer.RunToEnd(env,
+            "-method", $"{typeof(RingDescriptorReuseTests).FullName}.{nameof(RingDescriptorReuseTests.Ring_CloseWithRecvInFlight_LateCompletionRecognisedByGenerationAfterDescriptorReuse)}",
+            "-method", $"{typeof(EchoTests).FullName}.{nameof(EchoTests.Echo_StopFromAnotherThread_ClosesConnectionsAsCanceled)}",
+            "-noColor");
+        Assert.True(exit == 0 && output.Contains("Errors: 0, Failed: 0, Skipped: 0", StringComparison.Ordinal),
+            $"child run failed ({exit}):\n{output}");
+        Assert.Contains("cancel-by-fd: yes missing (a close cancels each operation by id)", output, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs in every pass (the ring the selector picks here: io_uring, or whatever SYSCALLS_RING forces) and,
     /// with faults, in the child of the test above, which checks that it picked the emulated ring.</summary>
     [Fact]

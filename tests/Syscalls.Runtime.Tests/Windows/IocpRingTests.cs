@@ -274,12 +274,19 @@ public sealed class IocpRingTests
     {
         using IocpRing ring = Create(skipOnSuccess: true);
         var completions = new RingCompletion[4];
-        using var waker = new Timer(_ => ring.Wake(), null, 200, Timeout.Infinite);
+        // A thread of its own, not a timer: under load the thread pool can run a timer's callback seconds late.
+        var waker = new Thread(() =>
+        {
+            Thread.Sleep(200);
+            ring.Wake();
+        });
+        waker.Start();
         long start = Environment.TickCount64;
         Result<int> n = ring.SubmitAndWait(completions, -1);
         Assert.True(n.IsSuccess);
         Assert.Equal(0, n.Value);
         Assert.InRange(Environment.TickCount64 - start, 100, 5000);
+        waker.Join();
 
         // Three wakes before a wait make one early return, not three.
         ring.Wake();

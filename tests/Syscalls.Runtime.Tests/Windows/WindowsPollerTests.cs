@@ -212,10 +212,17 @@ public sealed class WindowsPollerTests
     {
         using IPoller poller = Create(backend);
         var events = new PollEvent[4];
-        using var waker = new Timer(_ => poller.Wake(), null, 200, Timeout.Infinite);
+        // A thread of its own, not a timer: under load the thread pool can run a timer's callback seconds late.
+        var waker = new Thread(() =>
+        {
+            Thread.Sleep(200);
+            poller.Wake();
+        });
+        waker.Start();
         long start = Environment.TickCount64;
         Assert.Equal(0, poller.Wait(events, -1).Value);
         Assert.InRange(Environment.TickCount64 - start, 100, 5000);
+        waker.Join();
 
         poller.Wake();
         poller.Wake();

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Windows;
 using Syscalls.Windows;
 using static Syscalls.Windows.Kernel32;
@@ -47,7 +48,8 @@ internal sealed class AfdPoller : IPoller
     private const int MaxBatch = 256;
     private const int DisposeDrainMilliseconds = 2000;
 
-    private readonly nint _port;
+    private readonly nint _port;                  // the owning thread's view of the port _waker closes
+    private readonly PortWaker _waker;
     private readonly nint _afd;
     private readonly Dictionary<nuint, int> _bySocket = new();
     // reason: MaxBatch entries owned by this poller, freed in Dispose; only the waiting thread touches them
@@ -59,15 +61,17 @@ internal sealed class AfdPoller : IPoller
     private int[] _rearm = new int[64];
     private int _rearmCount;
     private int _pending;
-    private int _wakePending;
+    private KernelRoot _root;                     // alive until Dispose drains: the kernel writes the poll blocks
     private int _disposed;
 
     // reason: the entries are allocated here and owned by this poller until Dispose
     private unsafe AfdPoller(nint port, nint afd)
     {
         _port = port;
+        _waker = new PortWaker(port, WakeKey);
         _afd = afd;
         _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed((nuint)(MaxBatch * sizeof(OVERLAPPED_ENTRY)));
+        _root.Hold(this);
     }
 
     public string Name => "afd";
@@ -218,7 +222,7 @@ internal sealed class AfdPoller : IPoller
                 ref OVERLAPPED_ENTRY entry = ref _entries[i];
                 if (entry.lpCompletionKey == WakeKey)
                 {
-                    Volatile.Write(ref _wakePending, 0);
+                    _waker.Dequeued();
                     woken = true;
                     continue;
                 }
@@ -234,12 +238,7 @@ internal sealed class AfdPoller : IPoller
         }
     }
 
-    // reason: a wake packet carries no OVERLAPPED; the null is queued as a value and never dereferenced
-    public unsafe void Wake()
-    {
-        if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
-            PostQueuedCompletionStatus(_port, 0, WakeKey, null);
-    }
+    public void Wake() => _waker.Wake();
 
     // reason: pending polls are canceled and their completions drained before any block is freed
     public unsafe void Dispose()
@@ -281,9 +280,11 @@ internal sealed class AfdPoller : IPoller
         // kernel may still write.
         _bySocket.Clear();
         CloseHandle(_afd);
-        CloseHandle(_port);
+        _waker.Dispose();   // closes the port, now or when the last Wake under way is done
         NativeMemory.Free(_entries);
         _entries = null;
+        if (_pending == 0)
+            _root.Release();   // else leaked, with the blocks the kernel may still write
     }
 
     // ---------------------------------------------------------------- internals

@@ -2,17 +2,13 @@ using System;
 using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.IoUring;
 using Syscalls.Runtime.Backends.Linux;
-using static Syscalls.Linux.LibC;
-
-// CA1416: the Linux errno constants are compile-time numbers; using them off Linux reads no native state. The
-// emulated ring reports io_uring's (Linux) error numbers on every OS, and they are classified here.
-#pragma warning disable CA1416
 
 namespace Syscalls.Runtime.Backends.Emulated;
 
 /// <summary>What each opcode does when submitted and when its descriptor becomes ready: the non-blocking call, and the
 /// io_uring result it stands for. Socket calls go through the OS-neutral <see cref="SocketCalls"/>; the errors the
-/// emulation makes up itself (ECANCELED, ENOENT, ENOBUFS, ETIME) are io_uring's, Linux numbers on every OS.</summary>
+/// emulation makes up itself (canceled, not found, no buffers, timer expired) carry this OS's numbers for them
+/// (<see cref="HostErrors"/>).</summary>
 internal sealed partial class EmulatedRing
 {
     private const int AcceptBurst = 64;
@@ -38,11 +34,13 @@ internal sealed partial class EmulatedRing
                 int target = _ops.Find(e.Target);
                 if (target < 0 || target == index)
                 {
-                    Finish(index, 0, LinuxErrno.ToError(ENOENT));
+                    Finish(index, 0, HostErrors.NotFound);
                     return;
                 }
 
-                Finish(target, 0, LinuxErrno.ToError(ECANCELED));
+                if (_ops[target].Opcode == RingOpcode.Close && _emu[target].Wait == WaitSubmit)
+                    SocketCalls.Close(_ops[target].Fd);   // a close cannot be taken back: its handle let go
+                Finish(target, 0, HostErrors.Canceled);
                 Finish(index, 0, default);
                 return;
             case RingOpcode.Close:
@@ -61,9 +59,9 @@ internal sealed partial class EmulatedRing
         if ((uint)fd < (uint)_fds.Length)
         {
             while (_fds[fd].ReadHead >= 0)
-                Finish(_fds[fd].ReadHead, 0, LinuxErrno.ToError(ECANCELED));
+                Finish(_fds[fd].ReadHead, 0, HostErrors.Canceled);
             while (_fds[fd].WriteHead >= 0)
-                Finish(_fds[fd].WriteHead, 0, LinuxErrno.ToError(ECANCELED));
+                Finish(_fds[fd].WriteHead, 0, HostErrors.Canceled);
         }
 
         // The handle was marked invalid at enqueue and our reference kept the descriptor open until here.
@@ -169,7 +167,7 @@ internal sealed partial class EmulatedRing
         ref InFlightOp op = ref _ops[index];
         ref Group g = ref _groups[FindGroup(op.Group)];
         if (g.Count == 0)
-            return Fail(index, LinuxErrno.ToError(ENOBUFS));
+            return Fail(index, HostErrors.NoBuffers);
         int bufferId = g.Free[--g.Count];
         Result<int> r = SocketCalls.Recv(op.Fd, g.Pool.GetSpan(bufferId));
         if (r.TryGetValue(out int n) && n > 0)
@@ -183,15 +181,29 @@ internal sealed partial class EmulatedRing
 
         g.Free[g.Count++] = bufferId;   // unused: straight back
         if (r.IsSuccess)
-            return Done(index, 0);      // end of stream ends the multishot receive
+            return EndOfStream(index);  // ends the multishot receive
         return r.Error.Kind == ErrorKind.WouldBlock ? Wait(index, write: false) : Fail(index, r.Error);
     }
 
     private Outcome Transferred(int index, Result<int> r, bool write)
     {
         if (r.TryGetValue(out int n))
-            return Done(index, n);
+            return n == 0 && !write && _ops[index].Opcode == RingOpcode.Recv ? EndOfStream(index) : Done(index, n);
         return r.Error.Kind == ErrorKind.WouldBlock ? Wait(index, write) : Fail(index, r.Error);
+    }
+
+    /// <summary>A receive read 0 bytes: end of stream, unless the event that woke it reported an error, which means
+    /// the peer reset (Wine's AFD and WSAPoll report the reset, then recv returns 0), as io_uring would say.</summary>
+    private Outcome EndOfStream(int index)
+    {
+        int fd = _ops[index].Fd;
+        if ((uint)fd < (uint)_fds.Length && (_fds[fd].Reported & Readiness.Error) != 0)
+        {
+            OsError so = SocketCalls.GetPendingError(fd);
+            return Fail(index, so.IsNone ? OsError.FromKind(ErrorKind.ConnectionReset) : so);
+        }
+
+        return Done(index, 0);
     }
 
     private Outcome Done(int index, int result)

@@ -1,12 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.IoUring;
-using Syscalls.Runtime.Backends.Linux;
-using static Syscalls.Linux.LibC;
-
-// CA1416: the Linux errno constants are compile-time numbers; using them off Linux reads no native state. The
-// emulated ring reports io_uring's (Linux) error numbers on every OS, and they are classified here.
-#pragma warning disable CA1416
 
 namespace Syscalls.Runtime.Backends.Emulated;
 
@@ -33,6 +28,7 @@ internal sealed partial class EmulatedRing : IRing
     private int _cqCount;
     private Group[] _groups = [];
     private readonly TimerHeap _timers = new();
+    private KernelRoot _root;   // as the kernel rings: a dropped ring leaks, its buffers never reach another owner
     private bool _disposed;
 
     private EmulatedRing(IPoller poller, int entries)
@@ -42,6 +38,7 @@ internal sealed partial class EmulatedRing : IRing
         _ops = new InFlightTable(entries * 2);
         _emu = new EmuOp[_ops.Capacity];
         _submissions = new int[entries];
+        _root.Hold(this);
     }
 
     public string Name => "emulated(" + _poller.Name + ")";
@@ -153,8 +150,12 @@ internal sealed partial class EmulatedRing : IRing
         _disposed = true;
         for (int i = 0; i < _ops.Capacity; i++)
         {
-            if (_ops[i].Active)
-                Finish(i, 0, OsError.FromKind(ErrorKind.Canceled));
+            if (!_ops[i].Active)
+                continue;
+            // A Close not yet submitted still owns its descriptor, which its handle gave up: close it, or it leaks.
+            if (_ops[i].Opcode == RingOpcode.Close && _emu[i].Wait == WaitSubmit)
+                SocketCalls.Close(_ops[i].Fd);
+            Finish(i, 0, HostErrors.Canceled);
         }
 
         for (int fd = 0; fd < _fds.Length; fd++)
@@ -164,6 +165,7 @@ internal sealed partial class EmulatedRing : IRing
         }
 
         _poller.Dispose();
+        _root.Release();
     }
 
     // ---------------------------------------------------------------- completion queue
@@ -237,6 +239,7 @@ internal sealed partial class EmulatedRing : IRing
         if ((uint)fd >= (uint)_fds.Length)
             return;
         const Readiness Errorish = Readiness.Closed | Readiness.Error;
+        _fds[fd].Reported = readiness;   // what the attempts below were woken by
         if ((readiness & (Readiness.Readable | Readiness.ReadClosed | Errorish)) != 0)
             RetryQueue(fd, write: false);
         if ((readiness & (Readiness.Writable | Errorish)) != 0)
@@ -356,7 +359,7 @@ internal sealed partial class EmulatedRing : IRing
     {
         long now = Environment.TickCount64;
         while (_timers.TryPopExpired(now, _ops, _emu, out int index))
-            Finish(index, 0, LinuxErrno.ToError(ETIME));
+            Finish(index, 0, HostErrors.TimerExpired);
     }
 
     private int FindGroup(ushort groupId)
@@ -404,6 +407,7 @@ internal sealed partial class EmulatedRing : IRing
         public int WriteHead;
         public int WriteTail;
         public Interest Interest;
+        public Readiness Reported;       // the last readiness event, while its waiters are retried
     }
 
     private struct Group

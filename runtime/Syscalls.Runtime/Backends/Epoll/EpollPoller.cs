@@ -17,17 +17,16 @@ internal sealed class EpollPoller : IPoller
     internal const ulong WakeToken = ulong.MaxValue;
 
     private readonly int _ep;
-    private readonly int _wakeFd;
+    private readonly EventFdWaker _wake;
     private readonly Registrations _registrations = new();
     private unsafe epoll_event* _native;   // the kernel writes ready events here; Grow/Dispose own it
     private int _nativeCapacity;
-    private int _wakePending;
     private int _disposed;
 
-    private EpollPoller(int ep, int wakeFd)
+    private EpollPoller(int ep, EventFdWaker wake)
     {
         _ep = ep;
-        _wakeFd = wakeFd;
+        _wake = wake;
     }
 
     public string Name => "epoll";
@@ -40,22 +39,22 @@ internal sealed class EpollPoller : IPoller
         int ep = epoll_create1((int)EPOLL_CLOEXEC);
         if (ep < 0)
             return LinuxErrno.Last();
-        Result<int> wake = Sys.EventFd();
-        if (!wake.IsSuccess)
+        Result<EventFdWaker> created = EventFdWaker.Create();
+        if (!created.TryGetValue(out EventFdWaker? wake))
         {
             Sys.Close(ep);
-            return wake.Error;
+            return created.Error;
         }
 
-        Result r = Ctl(ep, EPOLL_CTL_ADD, wake.Value, EPOLLIN, WakeToken);
+        Result r = Ctl(ep, EPOLL_CTL_ADD, wake.Fd, EPOLLIN, WakeToken);
         if (!r.IsSuccess)
         {
-            Sys.Close(wake.Value);
+            wake.Dispose();
             Sys.Close(ep);
             return r.Error;
         }
 
-        return new EpollPoller(ep, wake.Value);
+        return new EpollPoller(ep, wake);
     }
 
     public Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
@@ -129,8 +128,7 @@ internal sealed class EpollPoller : IPoller
             ulong token = ev.data.u64;
             if (token == WakeToken)
             {
-                Sys.EventFdDrain(_wakeFd);
-                Volatile.Write(ref _wakePending, 0);
+                _wake.Drain();
                 continue;
             }
 
@@ -140,18 +138,14 @@ internal sealed class EpollPoller : IPoller
         return k;
     }
 
-    public void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && Volatile.Read(ref _disposed) == 0)
-            Sys.EventFdSignal(_wakeFd);
-    }
+    public void Wake() => _wake.Wake();
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _registrations.ReleaseAll();
-        Sys.Close(_wakeFd);
+        _wake.Dispose();
         Sys.Close(_ep);
         // reason: _disposed is set, so no Wait can be using the buffer any more; freed once, then forgotten
         unsafe

@@ -16,6 +16,7 @@ internal struct InFlightOp
     public int NextFree;
     public int HashNext;             // chain of the UserData hash bucket
     public int Scratch;              // native scratch block (sockaddr, timespec), -1 for none
+    public uint SqePosition;         // io_uring: where its SQE went in the SQ ring (a close not yet consumed is ours to do)
     public ushort Group;             // buffer group of a multishot receive
     public RingOpcode Opcode;
     public bool Active;

@@ -57,6 +57,10 @@ namespace Syscalls.Runtime.Backends.IoUring
 
         internal bool MultishotRecv { get; private set; }
 
+        /// <summary>ASYNC_CANCEL takes IORING_ASYNC_CANCEL_FD | ALL (5.19): the close path cancels everything in flight
+        /// on a descriptor with one SQE; without it, one cancel per operation, by id.</summary>
+        internal bool CancelByFd { get; private set; }
+
         internal bool Available => SetupError.IsNone;
 
         /// <summary>The cached probe of this process (<paramref name="refresh"/>: probe again).</summary>
@@ -117,6 +121,8 @@ namespace Syscalls.Runtime.Backends.IoUring
             AddFeature(lines, options, RingFeatures.ProvidedBuffers, "provided-buffer-ring");
             AddFeature(lines, options, RingFeatures.MultishotAccept, "multishot-accept");
             AddFeature(lines, options, RingFeatures.MultishotRecv, "multishot-recv");
+            // A fact, never a reason to fall back: without it a close cancels operation by operation.
+            lines.Add(new BackendProbe(K, "cancel-by-fd", true, default, CancelByFd ? "" : "missing (a close cancels each operation by id)"));
             return lines;
         }
 
@@ -156,7 +162,10 @@ namespace Syscalls.Runtime.Backends.IoUring
                 probe.ReadOpcodes(q.Fd);
                 probe.BufferRings = ProbeBufferRing(q.Fd);
                 if (q.EnsureEnabled().IsSuccess)
+                {
                     probe.ProbeMultishot(q);
+                    probe.ProbeCancelByFd(q);
+                }
             }
 
             return probe;
@@ -248,6 +257,41 @@ namespace Syscalls.Runtime.Backends.IoUring
                     MultishotAccept = known;
                 else if (cqe->user_data == 2)
                     MultishotRecv = known;
+            }
+
+            System.Threading.Volatile.Write(ref *q.CqHead, head);
+        }
+
+        /// <summary>IORING_ASYNC_CANCEL_FD | ALL (5.19): a kernel that does not know the flags refuses the SQE with
+        /// EINVAL; one that does looks for requests on the descriptor (the ring's own here) and finds none (ENOENT).</summary>
+        // reason: q is mapped for the caller's using, owned by this thread, and its earlier SQEs were all consumed
+        private unsafe void ProbeCancelByFd(IoUringQueues q)
+        {
+            if (!Supports(IORING_OP_ASYNC_CANCEL))
+                return;
+            uint tail = *q.SqTail;
+            io_uring_sqe* sqe = &q.Sqes[tail & q.SqMask];
+            *sqe = default;
+            sqe->opcode = (byte)IORING_OP_ASYNC_CANCEL;
+            sqe->fd = q.Fd;
+            sqe->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+            sqe->user_data = 3;
+            System.Threading.Volatile.Write(ref *q.SqTail, tail + 1);
+            Result<int> entered;
+            do
+            {
+                entered = q.Enter(1, 1, IORING_ENTER_GETEVENTS);
+            }
+            while (entered.Error.Kind == ErrorKind.Interrupted);
+            if (!entered.IsSuccess)
+                return;
+            uint head = *q.CqHead;
+            uint cqTail = System.Threading.Volatile.Read(ref *q.CqTail);
+            for (; head != cqTail; head++)
+            {
+                io_uring_cqe* cqe = &q.Cqes[head & q.CqMask];
+                if (cqe->user_data == 3)
+                    CancelByFd = cqe->res != -EINVAL;
             }
 
             System.Threading.Volatile.Write(ref *q.CqHead, head);

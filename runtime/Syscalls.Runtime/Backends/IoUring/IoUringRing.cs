@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading;
 using Syscalls.Linux;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Linux;
 using static Syscalls.Linux.LibC;
 
@@ -18,7 +19,7 @@ namespace Syscalls.Runtime.Backends.IoUring;
 /// <para>Threading: SINGLE_ISSUER rings are set up disabled and bound to the first thread that submits.</para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
-internal sealed class IoUringRing : IRing
+internal sealed partial class IoUringRing : IRing
 {
     private const ulong InternalBit = 1UL << 63;
     private const ulong WakeId = InternalBit | 1;      // the multishot poll on the wake eventfd
@@ -29,20 +30,21 @@ internal sealed class IoUringRing : IRing
     private readonly IoUringProbe _probe;
     private readonly InFlightTable _ops;
     private readonly NativeScratch _scratch = new();
-    private readonly int _wakeFd;
+    private readonly EventFdWaker _wake;          // polled by a multishot POLL_ADD of the ring itself
     private readonly unsafe __kernel_timespec* _waitTimeout;    // one native block with _waitArg, freed in Dispose
     private readonly unsafe io_uring_getevents_arg* _waitArg;
     private IoUringBufferRing[] _groups = [];
+    private KernelRoot _root;                     // alive until Dispose drains, whatever the user drops
+    private RingBufferPool?[]? _heldAfterFailedDrain;
     private uint _sqTail;
-    private int _wakePending;
     private bool _wakeArmed;
     private int _disposed;
 
-    private IoUringRing(IoUringQueues q, IoUringProbe probe, int wakeFd, int capacity)
+    private IoUringRing(IoUringQueues q, IoUringProbe probe, EventFdWaker wake, int capacity)
     {
         _q = q;
         _probe = probe;
-        _wakeFd = wakeFd;
+        _wake = wake;
         _ops = new InFlightTable(capacity);
         // reason: q is freshly mapped, nothing submitted; the wait block is sized for both structs and freed in Dispose
         unsafe
@@ -54,9 +56,16 @@ internal sealed class IoUringRing : IRing
         }
 
         ArmWake();
+        _root.Hold(this);
     }
 
     public string Name => "io_uring";
+
+    /// <summary>Closes preceded by one cancel by descriptor (IORING_ASYNC_CANCEL_FD | ALL), for tests.</summary>
+    internal long CloseCancelsByFd { get; private set; }
+
+    /// <summary>Cancels by id issued before closes on kernels without IORING_ASYNC_CANCEL_FD, for tests.</summary>
+    internal long CloseCancelsById { get; private set; }
 
     public RingFeatures Features => _probe.Features;
 
@@ -72,14 +81,14 @@ internal sealed class IoUringRing : IRing
         Result<IoUringQueues> q = IoUringQueues.Create(entries, entries * 2);
         if (!q.TryGetValue(out IoUringQueues? queues))
             return q.Error;
-        Result<int> wake = Sys.EventFd();
-        if (!wake.TryGetValue(out int wakeFd))
+        Result<EventFdWaker> created = EventFdWaker.Create();
+        if (!created.TryGetValue(out EventFdWaker? wake))
         {
             queues.Dispose();
-            return wake.Error;
+            return created.Error;
         }
 
-        return new IoUringRing(queues, probe, wakeFd, (int)entries * 2);
+        return new IoUringRing(queues, probe, wake, (int)entries * 2);
     }
 
     public bool Supports(RingOpcode opcode) => opcode switch
@@ -97,7 +106,11 @@ internal sealed class IoUringRing : IRing
         RingOpcode opcode = operation.Opcode;
         if (!Supports(opcode))
             return OsError.FromKind(ErrorKind.NotSupported);
-        if (SubmissionSpace < (opcode == RingOpcode.Close ? 2 : 1))
+        int cancels = opcode == RingOpcode.Close ? CloseCancels(operation.Handle) : 0;
+        bool shutdownFirst = cancels + 1 > _q.SqEntries;   // more than a whole queue in flight on one descriptor
+        if (shutdownFirst)
+            cancels = 0;
+        if (SubmissionSpace < cancels + 1)
             return OsError.FromKind(ErrorKind.WouldBlock);
         IoUringBufferRing? group = null;
         if (opcode == RingOpcode.RecvMultishot && (group = FindGroup(operation.BufferGroup)) is null)
@@ -116,17 +129,16 @@ internal sealed class IoUringRing : IRing
         ref InFlightOp op = ref _ops[index];
         if (opcode == RingOpcode.Close)
         {
-            // A close does not end requests that hold the file: cancel them first (hard link: the close runs even
+            // A close does not end requests that hold the file: cancel them first (hard links: the close runs even
             // when there was nothing to cancel). The handle gives its descriptor to the ring and never closes it.
-            io_uring_sqe* cancel = NextSqe();
-            cancel->opcode = (byte)IORING_OP_ASYNC_CANCEL;
-            cancel->fd = op.Fd;
-            cancel->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
-            cancel->flags = (byte)IOSQE_IO_HARDLINK;
-            cancel->user_data = IgnoredId;
+            if (shutdownFirst)
+                Sys.Shutdown(op.Fd, (int)SHUT_RDWR);   // ends every socket operation in flight; they complete on their own
+            else
+                EnqueueCloseCancels(op.Fd, index);
             operation.Handle!.SetHandleAsInvalid();
         }
 
+        op.SqePosition = _sqTail;
         io_uring_sqe* sqe = NextSqe();
         sqe->opcode = (byte)KernelOpcode(opcode);
         sqe->fd = op.Fd;
@@ -275,11 +287,7 @@ internal sealed class IoUringRing : IRing
         group.Return(bufferId);
     }
 
-    public void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && Volatile.Read(ref _disposed) == 0)
-            Sys.EventFdSignal(_wakeFd);
-    }
+    public void Wake() => _wake.Wake();
 
     /// <summary>Cancels what is in flight and waits (on the owning thread) for the final completions, so no buffer or
     /// descriptor is released while the kernel may still use it; then unmaps and closes everything.</summary>
@@ -288,12 +296,17 @@ internal sealed class IoUringRing : IRing
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         DrainInFlight();
+        CloseUnsubmitted();
+        bool drained = _ops.Count == 0;
+        if (!drained)
+            _heldAfterFailedDrain = new RingBufferPool?[_ops.Capacity];
         for (int i = 0; i < _ops.Capacity; i++)
         {
             if (!_ops[i].Active)
                 continue;
             if (_ops[i].Scratch >= 0)
                 _scratch.Return(_ops[i].Scratch);
+            _heldAfterFailedDrain![i] = _ops[i].Pool;   // the kernel may still write it: kept, with the ring, for good
             _ops.Complete(i);   // only when the drain failed: the ring's close cancels them in the kernel
         }
 
@@ -301,12 +314,15 @@ internal sealed class IoUringRing : IRing
             g.Dispose();
         _q.Dispose();
         _scratch.Dispose();
-        Sys.Close(_wakeFd);
+        _wake.Dispose();   // closed now, or when the last Wake under way is done
         // reason: the ring is closed above, so no enter can read the wait block any more
         unsafe
         {
             NativeMemory.Free(_waitTimeout);
         }
+
+        if (drained)
+            _root.Release();   // else leaked, with the buffers the kernel may still write
     }
 
     // ---------------------------------------------------------------- internals
@@ -373,7 +389,7 @@ internal sealed class IoUringRing : IRing
             return;
         io_uring_sqe* sqe = NextSqe();
         sqe->opcode = (byte)IORING_OP_POLL_ADD;
-        sqe->fd = _wakeFd;
+        sqe->fd = _wake.Fd;
         sqe->poll32_events = (uint)POLLIN;
         sqe->len = IORING_POLL_ADD_MULTI;   // multishot poll: the flag lives in len
         sqe->user_data = WakeId;
@@ -440,8 +456,7 @@ internal sealed class IoUringRing : IRing
         {
             if (id == WakeId)
             {
-                Sys.EventFdDrain(_wakeFd);
-                Volatile.Write(ref _wakePending, 0);
+                _wake.Drain();
                 if ((cqeFlags & IORING_CQE_F_MORE) == 0)
                     _wakeArmed = false;   // re-armed at the next submission
             }
@@ -478,47 +493,5 @@ internal sealed class IoUringRing : IRing
         return true;
     }
 
-    // reason: as Enqueue/SubmitAndWait: SQEs after the space check; rings and wait block are unmapped after this drain
-    private unsafe void DrainInFlight()
-    {
-        if (_ops.Count == 0 || !_q.EnsureEnabled().IsSuccess)
-            return;
-        for (int i = 0; i < _ops.Capacity; i++)
-        {
-            if (!_ops[i].Active)
-                continue;
-            if (SubmissionSpace < 1 && !SubmitForDispose())
-                return;
-            io_uring_sqe* sqe = NextSqe();
-            sqe->opcode = (byte)IORING_OP_ASYNC_CANCEL;
-            sqe->addr = _ops.IdOf(i);
-            sqe->user_data = IgnoredId;
-        }
 
-        Span<RingCompletion> sink = stackalloc RingCompletion[64];
-        long deadline = Environment.TickCount64 + 5000;
-        while (_ops.Count > 0 && Environment.TickCount64 < deadline)
-        {
-            Volatile.Write(ref *_q.SqTail, _sqTail);
-            uint pending = _sqTail - Volatile.Read(ref *_q.SqHead);
-            _waitTimeout->tv_sec = 0;
-            _waitTimeout->tv_nsec = 100_000_000;
-            bool extArg = (_q.Features & IORING_FEAT_EXT_ARG) != 0;
-            Result<int> r = _q.Enter(pending, 1, IORING_ENTER_GETEVENTS | (extArg ? IORING_ENTER_EXT_ARG : 0),
-                extArg ? _waitArg : null, extArg ? (nuint)sizeof(io_uring_getevents_arg) : 0);
-            if (!r.IsSuccess && r.Error.Code is not (EINTR or ETIME or EAGAIN or EBUSY))
-                return;   // e.g. EEXIST: disposed from a thread that does not own the ring
-            while (HarvestCore(sink, flush: false) > 0)
-            {
-            }
-        }
-    }
-
-    // reason: SqTail/SqHead point into the SQ ring mapping, unmapped only after the drain that calls this
-    private unsafe bool SubmitForDispose()
-    {
-        Volatile.Write(ref *_q.SqTail, _sqTail);
-        Result<int> r = _q.Enter(_sqTail - Volatile.Read(ref *_q.SqHead), 0, 0);
-        return r.IsSuccess && SubmissionSpace > 0;
-    }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Windows;
 using Syscalls.Windows;
 using static Syscalls.Windows.Kernel32;
@@ -16,9 +17,9 @@ internal sealed partial class IocpRing
     private unsafe void Issue(int slot)
     {
         ref Op op = ref _ops[slot];
-        if (op.CancelRequested)
+        if (op.CancelRequested && op.Opcode != RingOpcode.Close)   // a close cannot be taken back: its handle let go
         {
-            Complete(slot, 0, OsError.FromKind(ErrorKind.Canceled));
+            Complete(slot, 0, HostErrors.Canceled);
             return;
         }
 
@@ -175,7 +176,7 @@ internal sealed partial class IocpRing
         ref Op cancel = ref _ops[slot];
         if (!_byUserData.TryGetValue(cancel.Target.Value, out int t) || t == slot)
         {
-            Complete(slot, 0, OsError.FromKind(ErrorKind.NotFound));
+            Complete(slot, 0, HostErrors.NotFound);
             return;
         }
 
@@ -187,7 +188,7 @@ internal sealed partial class IocpRing
                 Complete(slot, 0, default);
                 return;
             case IocpPhase.Timer:
-                Complete(t, 0, OsError.FromKind(ErrorKind.Canceled));
+                Complete(t, 0, HostErrors.Canceled);
                 Complete(slot, 0, default);
                 return;
             case IocpPhase.Kernel:
@@ -199,10 +200,10 @@ internal sealed partial class IocpRing
                 }
 
                 OsError e = WinError.Last();   // ERROR_NOT_FOUND: already complete, its packet is on the way
-                Complete(slot, 0, e.Kind == ErrorKind.NotFound ? OsError.FromKind(ErrorKind.NotFound) : e);
+                Complete(slot, 0, e.Kind == ErrorKind.NotFound ? HostErrors.NotFound : e);
                 return;
             default:
-                Complete(slot, 0, OsError.FromKind(ErrorKind.NotFound));
+                Complete(slot, 0, HostErrors.NotFound);
                 return;
         }
     }
@@ -210,10 +211,8 @@ internal sealed partial class IocpRing
     private void IssueClose(int slot)
     {
         ref Op op = ref _ops[slot];
-        SafeHandle handle = op.Handle!;
-        // The ring takes the descriptor: the SafeHandle will not close it again. Operations still pending on it are
+        // The handle gave the socket to the ring at Enqueue and will not close it. Operations still pending on it are
         // aborted by closesocket and complete through their packets as canceled.
-        handle.SetHandleAsInvalid();
         Result closed = Winsock.Close(op.Socket);
         Complete(slot, 0, closed.Error);
     }

@@ -37,7 +37,8 @@ internal sealed partial class IocpRing : IRing
     private const int MaxBatch = 256;
     private const int DisposeDrainMilliseconds = 5000;
 
-    private readonly nint _port;
+    private readonly nint _port;                  // the owning thread's view of the port _waker closes
+    private readonly PortWaker _waker;
     private readonly bool _skipOnSuccess;
     private readonly int _queueCapacity;
     private readonly int[] _queue;
@@ -54,13 +55,14 @@ internal sealed partial class IocpRing : IRing
     // reason: MaxBatch entries the kernel fills on dequeue; allocated in the constructor, freed at the end of Dispose
     private readonly unsafe OVERLAPPED_ENTRY* _entries;
     private int _inFlight;
-    private int _wakePending;
     private bool _wokenUnseen;
+    private KernelRoot _root;                     // alive until Dispose drains, whatever the user drops
     private int _disposed;
 
     private IocpRing(nint port, RingOptions options, bool skipOnSuccess)
     {
         _port = port;
+        _waker = new PortWaker(port, WakeKey);
         _skipOnSuccess = skipOnSuccess;
         _queueCapacity = Math.Max(1, options.Entries);
         _queue = new int[_queueCapacity];
@@ -69,6 +71,8 @@ internal sealed partial class IocpRing : IRing
         {
             _entries = (OVERLAPPED_ENTRY*)NativeMemory.AllocZeroed(MaxBatch, (nuint)sizeof(OVERLAPPED_ENTRY));
         }
+
+        _root.Hold(this);
     }
 
     /// <summary>Operations that succeeded at once and completed without a packet (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).</summary>
@@ -179,6 +183,8 @@ internal sealed partial class IocpRing : IRing
         op.Target = operation.Target;
         op.Timeout = operation.Timeout;
         op.CancelRequested = false;
+        if (operation.Opcode == RingOpcode.Close)
+            operation.Handle!.SetHandleAsInvalid();   // as on io_uring: the ring owns the socket from now on
         _byUserData[operation.UserData.Value] = slot;
         _queue[_queued++] = slot;
         return Result.Success;
@@ -248,18 +254,7 @@ internal sealed partial class IocpRing : IRing
     public void ReturnBuffer(ushort groupId, int bufferId)
         => throw new InvalidOperationException("The IOCP ring has no buffer groups, so it never lends buffers.");
 
-    public void Wake()
-    {
-        // Coalesced: one wake packet at a time; the flag is cleared when the packet is dequeued.
-        if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
-        {
-            // reason: a wake packet carries no OVERLAPPED; the null is queued as a value and never dereferenced
-            unsafe
-            {
-                PostQueuedCompletionStatus(_port, 0, WakeKey, null);
-            }
-        }
-    }
+    public void Wake() => _waker.Wake();
 
     // reason: Kernel-phase blocks stay allocated until their packet is dequeued below; blocks and _entries are freed only after the drain
     public unsafe void Dispose()
@@ -267,7 +262,12 @@ internal sealed partial class IocpRing : IRing
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         for (int i = 0; i < _queued; i++)
+        {
+            // A Close not yet issued still owns its socket, which its handle gave up: close it, or it leaks.
+            if (_ops[_queue[i]].Opcode == RingOpcode.Close)
+                Winsock.Close(_ops[_queue[i]].Socket);
             Release(_queue[i]);
+        }
         _queued = 0;
         for (int slot = 0; slot < _slotCount; slot++)
         {
@@ -306,7 +306,9 @@ internal sealed partial class IocpRing : IRing
         // else: a packet never came (it cannot on a working kernel); leaking the blocks beats freeing memory the
         // kernel may still write.
         NativeMemory.Free(_entries);
-        CloseHandle(_port);
+        _waker.Dispose();   // closes the port, now or when the last Wake under way is done
+        if (drained)
+            _root.Release();   // else leaked, with the buffers the kernel may still write
     }
 
     // ---------------------------------------------------------------- completions
@@ -342,7 +344,7 @@ internal sealed partial class IocpRing : IRing
             {
                 if (entry.lpCompletionKey == WakeKey)
                 {
-                    Volatile.Write(ref _wakePending, 0);
+                    _waker.Dequeued();
                     woken = true;
                 }
 
@@ -436,7 +438,7 @@ internal sealed partial class IocpRing : IRing
             _timers.Dequeue();
             ref Op op = ref _ops[t.Slot];
             if (op.Phase == IocpPhase.Timer && op.Generation == t.Generation)
-                Complete(t.Slot, 0, OsError.FromKind(ErrorKind.TimedOut));
+                Complete(t.Slot, 0, HostErrors.TimerExpired);
         }
     }
 

@@ -37,7 +37,8 @@ internal sealed class KqueuePoller : IPoller
     /// <summary>Used inside one <see cref="Collect"/> only: the write filter reported EV_EOF.</summary>
     private const Readiness WriteClosed = (Readiness)(1 << 30);
 
-    private readonly int _kq;
+    private readonly int _kq;                     // the owning thread's view of _kqHandle
+    private readonly SharedHandle _kqHandle;      // Wake triggers the waker through it under a reference
     private readonly Registrations _registrations = new();
     private readonly KqueueChangeList _changes = new();
     private KqueueEntry[] _entries = new KqueueEntry[256];
@@ -51,7 +52,11 @@ internal sealed class KqueuePoller : IPoller
     private int _wakePending;
     private int _disposed;
 
-    private KqueuePoller(int kq) => _kq = kq;
+    private KqueuePoller(int kq)
+    {
+        _kq = kq;
+        _kqHandle = new SharedHandle(kq, SharedHandleKind.Descriptor);
+    }
 
     public string Name => "kqueue";
 
@@ -200,15 +205,23 @@ internal sealed class KqueuePoller : IPoller
     }
 
     // reason: &trigger is a stack local; with nevents 0 kevent applies the change and returns without scanning
+    // Under a reference: Dispose on the owning thread may be closing the kqueue, whose number could then be taken.
     public unsafe void Wake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || Volatile.Read(ref _disposed) != 0)
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_kqHandle.TryUse(out nint kq))
             return;
         kevent trigger = default;
         trigger.ident = WakeIdent;
         trigger.filter = (short)EVFILT_USER;
         trigger.fflags = (uint)NOTE_TRIGGER;
-        kevent(_kq, &trigger, 1, null, 0, null);
+        try
+        {
+            kevent((int)kq, &trigger, 1, null, 0, null);
+        }
+        finally
+        {
+            _kqHandle.DangerousRelease();
+        }
     }
 
     // reason: _disposed is set, so no Wait can be using _native any more; freed once, then forgotten
@@ -217,7 +230,7 @@ internal sealed class KqueuePoller : IPoller
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _registrations.ReleaseAll();
-        close(_kq);   // closing the kqueue drops every knote it holds
+        _kqHandle.Dispose();   // closing the kqueue (now, or after the last Wake under way) drops every knote it holds
         _changes.Dispose();
         if (_native != null)
             NativeMemory.Free(_native);

@@ -15,7 +15,7 @@ namespace Syscalls.Runtime.Backends.Poll;
 [SupportedOSPlatform("linux")]
 internal sealed class PollPoller : IPoller
 {
-    private readonly int _wakeFd;
+    private readonly EventFdWaker _wake;
     private readonly Registrations _registrations = new();
     private unsafe pollfd* _fds;   // the array poll(2) reads and writes; Grow/Dispose own it, Fds views it
     private ulong[] _tokens = new ulong[64];
@@ -24,14 +24,13 @@ internal sealed class PollPoller : IPoller
     private int _count;
     private int _capacity;
     private int _cursor;
-    private int _wakePending;
     private int _disposed;
 
-    private PollPoller(int wakeFd)
+    private PollPoller(EventFdWaker wake)
     {
-        _wakeFd = wakeFd;
+        _wake = wake;
         Grow(64);
-        Fds[0] = new pollfd { fd = wakeFd, events = (short)POLLIN };
+        Fds[0] = new pollfd { fd = wake.Fd, events = (short)POLLIN };
         _count = 1;
     }
 
@@ -41,8 +40,8 @@ internal sealed class PollPoller : IPoller
 
     internal static Result<PollPoller> Create()
     {
-        Result<int> wake = Sys.EventFd();
-        return wake.IsSuccess ? new PollPoller(wake.Value) : wake.Error;
+        Result<EventFdWaker> wake = EventFdWaker.Create();
+        return wake.TryGetValue(out EventFdWaker? w) ? new PollPoller(w) : wake.Error;
     }
 
     public Result Register(SafeHandle handle, ulong token, Interest interest, TriggerMode mode = TriggerMode.Level)
@@ -124,8 +123,7 @@ internal sealed class PollPoller : IPoller
         if (fds[0].revents != 0)
         {
             fds[0].revents = 0;
-            Sys.EventFdDrain(_wakeFd);
-            Volatile.Write(ref _wakePending, 0);
+            _wake.Drain();
             n--;
         }
 
@@ -150,18 +148,14 @@ internal sealed class PollPoller : IPoller
         return k;
     }
 
-    public void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && Volatile.Read(ref _disposed) == 0)
-            Sys.EventFdSignal(_wakeFd);
-    }
+    public void Wake() => _wake.Wake();
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _registrations.ReleaseAll();
-        Sys.Close(_wakeFd);
+        _wake.Dispose();
         // reason: _disposed is set, so no Wait can be using the array any more; freed once, then forgotten
         unsafe
         {

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Threading;
 using Syscalls.Runtime.Backends.Common;
+using Syscalls.Runtime.Servers.Common;
 using Syscalls.Runtime.Sockets;
 
 namespace Syscalls.Runtime.Backends.Threads;
@@ -23,6 +24,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
     private readonly ManualResetEventSlim _allClosed = new(true);
     private volatile bool _stopping;
     private int _count;
+    private RunState _run;
     private bool _disposed;
 
     internal ThreadServer(string reason, ServerOptions options, IConnectionHandler handler)
@@ -30,7 +32,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         SelectionReason = reason;
         _options = options;
         _handler = handler;
-        _listener = SocketOps.Listen(options.Endpoint, options.Backlog, blocking: true).Value;
+        _listener = SocketOps.ListenOrThrow(options.Endpoint, options.Backlog, blocking: true);
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
     }
 
@@ -44,8 +46,8 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
 
     public void Run()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        int backoff = 50;
+        _run.EnterRun(this);
+        var backoff = new AcceptBackoff();
         Worker? spare = null;
         try
         {
@@ -55,9 +57,9 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                 // cannot be created (memory, descriptors) connections wait in the backlog instead of being dropped.
                 if (spare is null && (spare = TryStartWorker(out string? why)) is null)
                 {
-                    _options.Log?.Invoke($"threads: cannot start a connection thread ({why}); accept paused for {backoff} ms");
-                    Thread.Sleep(backoff);
-                    backoff = Math.Min(backoff * 2, 1000);
+                    int ms = backoff.Pause(out _);
+                    _options.Log?.Invoke($"threads: cannot start a connection thread ({why}); accept paused for {ms} ms");
+                    Thread.Sleep(ms);
                     continue;
                 }
 
@@ -70,7 +72,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                         break;
                     }
 
-                    backoff = 50;
+                    backoff.Reset();
                     Assign(spare, fd);
                     spare = null;
                     continue;
@@ -86,13 +88,13 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                     case ErrorKind.TooManyOpenFiles:
                     case ErrorKind.OutOfMemory:
                         // EMFILE leaves the connection queued: sleep instead of spinning on accept.
-                        _options.Log?.Invoke($"threads: accept paused for {backoff} ms: {accepted.Error}");
-                        Thread.Sleep(backoff);
-                        backoff = Math.Min(backoff * 2, 1000);
+                        int paused = backoff.Pause(out _);
+                        _options.Log?.Invoke($"threads: accept paused for {paused} ms: {accepted.Error}");
+                        Thread.Sleep(paused);
                         continue;
                     default:
                         _options.Log?.Invoke($"threads: accept failed: {accepted.Error}");
-                        Thread.Sleep(backoff);
+                        Thread.Sleep(backoff.Pause(out _));
                         continue;
                 }
             }
@@ -100,6 +102,7 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         finally
         {
             spare?.Assign(null, default);   // the parked spare thread exits
+            _run.ExitRun();
             Shutdown();
         }
     }
@@ -144,10 +147,12 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         }
     }
 
+    /// <summary>Stops; shuts down here when Run never started, else Run does as it returns (on its thread).</summary>
     public void Dispose()
     {
         Stop();
-        Shutdown();
+        if (_run.TryDisposeBeforeRun())
+            Shutdown();
     }
 
     // ---------------------------------------------------------------- IConnectionTransport
@@ -157,38 +162,56 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         Worker? w = Find(id);
         if (w is null || w.CloseRequested || w.WriteShutdown)
             return OsError.FromKind(ErrorKind.NotConnected);
-        while (!data.IsEmpty)
+        // The reference keeps the descriptor open, and its number out of reuse, until this send is done: the worker
+        // may close the connection meanwhile, and a new connection could otherwise take the number.
+        if (!w.TryAddRef(out int fd))
+            return OsError.FromKind(ErrorKind.NotConnected);
+        try
         {
-            Result<int> sent = SocketCalls.Send(w.Fd, data);
-            if (!sent.TryGetValue(out int n))
+            while (!data.IsEmpty)
             {
-                if (sent.Error.Kind == ErrorKind.WouldBlock)
+                Result<int> sent = SocketCalls.Send(fd, data);
+                if (!sent.TryGetValue(out int n))
                 {
-                    // Only with a send timeout or a descriptor made non-blocking elsewhere; wait a little, go on.
-                    Thread.Sleep(1);
-                    continue;
+                    if (sent.Error.Kind == ErrorKind.WouldBlock)
+                    {
+                        // Only with a send timeout or a descriptor made non-blocking elsewhere; wait a little, go on.
+                        Thread.Sleep(1);
+                        continue;
+                    }
+
+                    w.Fail(sent.Error);
+                    return sent.Error;
                 }
 
-                w.Fail(sent.Error);
-                return sent.Error;
+                data = data[n..];
             }
 
-            data = data[n..];
+            return Result.Success;
         }
-
-        return Result.Success;
+        finally
+        {
+            w.ReleaseRef();
+        }
     }
 
     public Result ShutdownWrite(ConnectionId id)
     {
         Worker? w = Find(id);
-        if (w is null)
+        if (w is null || !w.TryAddRef(out int fd))
             return OsError.FromKind(ErrorKind.NotConnected);
-        w.WriteShutdown = true;
-        Result r = SocketCalls.ShutdownWrite(w.Fd);
-        if (w.PeerClosed)
-            w.CloseRequested = true;
-        return r;
+        try
+        {
+            w.WriteShutdown = true;
+            Result r = SocketCalls.ShutdownWrite(fd);
+            if (w.PeerClosed)
+                w.CloseRequested = true;
+            return r;
+        }
+        finally
+        {
+            w.ReleaseRef();
+        }
     }
 
     public void Close(ConnectionId id) => Find(id)?.RequestClose(abort: false);
@@ -309,7 +332,9 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
 
         internal ConnectionId Id { get; private set; }
 
-        internal int Fd { get; private set; }
+        /// <summary>The descriptor, for the worker's own thread only (it holds the handle until it closes it); other
+        /// threads take a reference with <see cref="TryAddRef"/>.</summary>
+        private int Fd { get; set; }
 
         /// <summary>Hands the parked thread its connection (null: exit).</summary>
         internal void Assign(SocketHandle? handle, ConnectionId id)
@@ -337,12 +362,14 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         {
             _abort |= abort;
             CloseRequested = true;
-            if (!ReferenceEquals(Thread.CurrentThread, _thread) || abort)
+            if ((!ReferenceEquals(Thread.CurrentThread, _thread) || abort) && TryAddRef(out int fd))
             {
                 // Wake the worker if it blocks in recv: shutdown makes every later recv return at once, and on
-                // Windows, where shutdown does not end a recv already waiting, CancelIoEx ends that one.
-                SocketCalls.ShutdownRead(Fd);
-                SocketCalls.CancelBlockingCalls(Fd);
+                // Windows, where shutdown does not end a recv already waiting, CancelIoEx ends that one. Under a
+                // reference: the worker may be closing the descriptor right now.
+                SocketCalls.ShutdownRead(fd);
+                SocketCalls.CancelBlockingCalls(fd);
+                ReleaseRef();
             }
         }
 
@@ -350,9 +377,27 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
         {
             _canceled = true;
             CloseRequested = true;
-            SocketCalls.ShutdownBoth(Fd);
-            SocketCalls.CancelBlockingCalls(Fd);
+            if (TryAddRef(out int fd))
+            {
+                SocketCalls.ShutdownBoth(fd);
+                SocketCalls.CancelBlockingCalls(fd);
+                ReleaseRef();
+            }
         }
+
+        /// <summary>A reference on the connection's handle, so that its descriptor is neither closed nor its number
+        /// reused until <see cref="ReleaseRef"/>; false once the worker has closed it.</summary>
+        internal bool TryAddRef(out int fd)
+        {
+            SocketHandle? handle = _handle;
+            fd = -1;
+            if (handle is null || !HandleRefs.TryAddRef(handle))
+                return false;
+            fd = handle.Descriptor;
+            return true;
+        }
+
+        internal void ReleaseRef() => _handle!.DangerousRelease();
 
         internal void Run()
         {
@@ -365,6 +410,8 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
             IConnectionHandler handler = _server._handler;
             // The receive buffer lives on this thread's stack: no heap buffer per connection.
             Span<byte> buffer = stackalloc byte[Math.Min(_server._options.ReceiveBufferSize, MaxStackBuffer)];
+            string callback = nameof(IConnectionHandler.OnOpened);
+            bool handlerFailed = false;
             try
             {
                 handler.OnOpened(connection);
@@ -387,7 +434,17 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                         break;
                     if (n == 0)
                     {
+                        OsError pending = SocketCalls.GetPendingError(Fd);
+                        if (!pending.IsNone)
+                        {
+                            // An error pending with the end of stream: the peer reset (under Wine a blocking recv can
+                            // return 0 after a reset), not an orderly close.
+                            Fail(pending);
+                            break;
+                        }
+
                         PeerClosed = true;
+                        callback = nameof(IConnectionHandler.OnEndOfStream);
                         handler.OnEndOfStream(connection);
                         if (WriteShutdown)
                             break;
@@ -397,8 +454,17 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                         break;
                     }
 
+                    callback = nameof(IConnectionHandler.OnData);
                     handler.OnData(connection, buffer[..n]);
                 }
+            }
+            catch (Exception e)
+            {
+                // Only the handler throws here (socket calls return results): failures stay local, as in the loop
+                // servers; unhandled on this raw thread, the exception would end the process.
+                handlerFailed = true;
+                _abort = true;
+                HandlerFailures.Report(_server._options, "threads", connection, callback, e);
             }
             finally
             {
@@ -408,7 +474,12 @@ internal sealed class ThreadServer : IServer, IConnectionTransport
                 _handle.Dispose();
                 try
                 {
-                    handler.OnClosed(connection, _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);
+                    handler.OnClosed(connection, handlerFailed ? HandlerFailures.Reason
+                        : _canceled ? OsError.FromKind(ErrorKind.Canceled) : _error);
+                }
+                catch (Exception e)
+                {
+                    HandlerFailures.Report(_server._options, "threads", connection, nameof(IConnectionHandler.OnClosed), e);
                 }
                 finally
                 {

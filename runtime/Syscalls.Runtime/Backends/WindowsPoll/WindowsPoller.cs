@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading;
+using Syscalls.Runtime.Backends.Common;
 using Syscalls.Runtime.Backends.Windows;
 using Syscalls.Windows;
 using static Syscalls.Windows.Ws2_32;
@@ -43,7 +44,8 @@ internal sealed class WindowsPoller : IPoller
     /// <summary>The longest pause before a hung-up socket that waits for writability is polled again.</summary>
     internal const int MaxHangupBackoffMs = 64;
 
-    private readonly nuint _waker;
+    private readonly nuint _waker;                // the owning thread's view of _wakerHandle (drained by Wait)
+    private readonly SharedHandle _wakerHandle;   // Wake sends through it under a reference
     private readonly Dictionary<nuint, int> _indexOf = new();
     // reason: the registered entries (_capacity of them); Grow reallocates, Dispose frees, only the waiting thread touches them
     private unsafe WSAPOLLFD* _fds;
@@ -69,6 +71,7 @@ internal sealed class WindowsPoller : IPoller
     private unsafe WindowsPoller(nuint waker)
     {
         _waker = waker;
+        _wakerHandle = new SharedHandle((nint)waker, SharedHandleKind.Socket);
         Grow(64);
         _fds[0] = new WSAPOLLFD { fd = waker, events = (short)POLLRDNORM };
         _count = 1;
@@ -264,10 +267,17 @@ internal sealed class WindowsPoller : IPoller
     // reason: &one is a stack local that outlives the call; a full socket buffer still leaves it readable
     public unsafe void Wake()
     {
-        if (Volatile.Read(ref _disposed) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        // Under a reference: Dispose on the owning thread may be closing the socket, whose handle value could be reused.
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0 || !_wakerHandle.TryUse(out nint waker))
+            return;
+        byte one = 1;
+        try
         {
-            byte one = 1;
-            send(_waker, &one, 1, 0);
+            send((nuint)waker, &one, 1, 0);
+        }
+        finally
+        {
+            _wakerHandle.DangerousRelease();
         }
     }
 
@@ -284,7 +294,7 @@ internal sealed class WindowsPoller : IPoller
 
         _indexOf.Clear();
         _count = 0;
-        Winsock.Close(_waker);
+        _wakerHandle.Dispose();   // closed now, or when the last Wake under way is done
         NativeMemory.Free(_fds);
         NativeMemory.Free(_set);
         _fds = null;

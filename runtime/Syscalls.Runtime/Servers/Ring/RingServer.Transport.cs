@@ -1,11 +1,12 @@
 using System;
 using System.Collections.Generic;
 using Syscalls.Runtime.Backends.Common;
+using Syscalls.Runtime.Servers.Common;
 
 namespace Syscalls.Runtime.Servers;
 
 /// <summary>The send side: per connection a FIFO of buffer refs, the head one in flight. A ref below
-/// <see cref="RecvBufferCount"/> is a provided receive buffer sent back as it is (the echo path); the others are
+/// below the receive buffer count is a receive buffer sent back as it is (the echo path); the others are
 /// pooled send buffers that hold copies. <c>_start</c>/<c>_end</c> delimit each ref's unsent bytes.</summary>
 internal sealed partial class RingServer
 {
@@ -22,38 +23,49 @@ internal sealed partial class RingServer
     private int _deliverLength;
     private bool _deliverCaptured;
 
+    /// <summary>Sends made straight from the receive buffer the handler was given (the echo path), for tests.</summary>
+    internal long SendsFromReceiveBuffer { get; private set; }
+
+    /// <summary>Bytes copied into send buffers, for tests: the echo path copies none.</summary>
+    internal long BytesCopiedToSend { get; private set; }
+
     public Result Send(ConnectionId id, ReadOnlySpan<byte> data)
     {
         if (!TryGet(id, out int slot))
             return OsError.FromKind(ErrorKind.NotConnected);
         ref RingSlot s = ref _slots[slot];
-        if ((s.Flags & (RingFlags.WriteShutdown | RingFlags.ShutdownRequested | RingFlags.CloseRequested)) != 0)
+        if ((s.Flags & (ConnectionFlags.WriteShutdown | ConnectionFlags.ShutdownRequested | ConnectionFlags.CloseRequested)) != 0)
             return OsError.FromKind(ErrorKind.NotConnected);
         if (data.IsEmpty)
             return Result.Success;
-        if (slot == _deliverSlot && !_deliverCaptured && s.QueueHead < 0
+        if (slot == _deliverSlot && !_deliverCaptured && s.QueueHead < 0 && FreeReceiveBuffers > ReceiveLowWater
             && _recvPool.GetSpan(_deliverBuffer)[.._deliverLength].Overlaps(data, out int offset)
             && offset >= 0 && offset + data.Length <= _deliverLength)
         {
-            // The handler echoes (part of) the buffer it was given: send from it and give it back afterwards.
+            // The handler echoes (part of) the buffer it was given: send from it and give it back afterwards. Only
+            // with nothing queued before it (so a connection holds one at most) and while a quarter of the buffers
+            // are free: a send to a peer that does not read stalls for good, and stalled sends holding every buffer
+            // would starve every other connection's receives. Below that the echo is copied, as other data is.
             _deliverCaptured = true;
+            SendsFromReceiveBuffer++;
             _start[_deliverBuffer] = offset;
             _end[_deliverBuffer] = offset + data.Length;
             Append(ref s, _deliverBuffer);
         }
         else
         {
+            BytesCopiedToSend += data.Length;
             CopyIn(ref s, data);
         }
 
         s.PendingBytes += data.Length;
-        if ((s.Flags & RingFlags.Sending) == 0)
+        if ((s.Flags & ConnectionFlags.Sending) == 0)
             SendHead(slot);
-        if (s.PendingBytes > _options.MaxPendingSendBytes && (s.Flags & RingFlags.Throttled) == 0)
+        if (s.PendingBytes > _options.MaxPendingSendBytes && (s.Flags & ConnectionFlags.Throttled) == 0)
         {
             // Back-pressure: stop receiving until the queue drains (the receive is re-armed by OnSent).
-            s.Flags |= RingFlags.Throttled;
-            if ((s.Flags & RingFlags.RecvArmed) != 0)
+            s.Flags |= ConnectionFlags.Throttled;
+            if ((s.Flags & ConnectionFlags.RecvArmed) != 0)
                 Submit(RingOperation.Cancel(UserData.Create((uint)slot, s.Generation, TagRecv), UserData.Create((uint)slot, s.Generation, TagCancel)));
         }
 
@@ -67,11 +79,11 @@ internal sealed partial class RingServer
         ref RingSlot s = ref _slots[slot];
         if (s.QueueHead >= 0)
         {
-            s.Flags |= RingFlags.ShutdownRequested;
+            s.Flags |= ConnectionFlags.ShutdownRequested;
             return Result.Success;
         }
 
-        return DoShutdownWrite(slot);
+        return _slots.ShutdownWrite(slot);
     }
 
     public void Close(ConnectionId id)
@@ -82,14 +94,14 @@ internal sealed partial class RingServer
         if (s.QueueHead < 0)
             QueueClose(slot, default);
         else
-            s.Flags |= RingFlags.CloseRequested;
+            s.Flags |= ConnectionFlags.CloseRequested;
     }
 
     public void Abort(ConnectionId id)
     {
         if (!TryGet(id, out int slot))
             return;
-        _slots[slot].Flags |= RingFlags.Abort;
+        _slots[slot].Flags |= ConnectionFlags.Abort;
         QueueClose(slot, default);
     }
 
@@ -97,11 +109,7 @@ internal sealed partial class RingServer
 
     public int GetPendingSendBytes(ConnectionId id) => TryGet(id, out int slot) ? _slots[slot].PendingBytes : 0;
 
-    private bool TryGet(ConnectionId id, out int slot)
-    {
-        slot = id.Slot;
-        return (uint)slot < (uint)_slots.Length && _slots[slot].Generation == id.Generation && _slots[slot].State == SlotState.Open;
-    }
+    private bool TryGet(ConnectionId id, out int slot) => _slots.TryGet(id, out slot);
 
     /// <summary>Hands a received buffer to the handler; it goes back to the group afterwards unless a send took it.</summary>
     private void Deliver(int slot, int bufferId, int length)
@@ -110,9 +118,14 @@ internal sealed partial class RingServer
         _deliverBuffer = bufferId;
         _deliverLength = length;
         _deliverCaptured = false;
+        var connection = new Connection(this, _slots.IdOf(slot));
         try
         {
-            _handler.OnData(new Connection(this, new ConnectionId(slot, _slots[slot].Generation)), _recvPool.GetSpan(bufferId)[..length]);
+            _handler.OnData(connection, _recvPool.GetSpan(bufferId)[..length]);
+        }
+        catch (Exception e)
+        {
+            HandlerThrew(connection, nameof(IConnectionHandler.OnData), e);
         }
         finally
         {
@@ -125,7 +138,7 @@ internal sealed partial class RingServer
     private void OnSent(int slot, in RingCompletion c)
     {
         ref RingSlot s = ref _slots[slot];
-        s.Flags &= ~RingFlags.Sending;
+        s.Flags &= ~ConnectionFlags.Sending;
         int head = s.QueueHead;
         if (!c.IsSuccess || s.State != SlotState.Open)
         {
@@ -150,19 +163,19 @@ internal sealed partial class RingServer
         {
             SendHead(slot);
         }
-        else if ((s.Flags & RingFlags.CloseRequested) != 0)
+        else if ((s.Flags & ConnectionFlags.CloseRequested) != 0)
         {
             QueueClose(slot, default);
             return;
         }
-        else if ((s.Flags & RingFlags.ShutdownRequested) != 0)
+        else if ((s.Flags & ConnectionFlags.ShutdownRequested) != 0)
         {
-            DoShutdownWrite(slot);
+            _slots.ShutdownWrite(slot);
         }
 
-        if ((s.Flags & RingFlags.Throttled) != 0 && s.PendingBytes <= _options.MaxPendingSendBytes)
+        if ((s.Flags & ConnectionFlags.Throttled) != 0 && s.PendingBytes <= _options.MaxPendingSendBytes)
         {
-            s.Flags &= ~RingFlags.Throttled;
+            s.Flags &= ~ConnectionFlags.Throttled;
             ArmRecv(slot);
         }
     }
@@ -171,21 +184,11 @@ internal sealed partial class RingServer
     {
         ref RingSlot s = ref _slots[slot];
         int head = s.QueueHead;
-        BufferSlice slice = head < RecvBufferCount
+        BufferSlice slice = head < _recvCount
             ? _recvPool.Slice(head, _start[head], _end[head] - _start[head])
-            : _sendPools[(head - RecvBufferCount) / SendBuffersPerPool].Slice((head - RecvBufferCount) % SendBuffersPerPool, _start[head], _end[head] - _start[head]);
-        s.Flags |= RingFlags.Sending;
+            : _sendPools[(head - _recvCount) / SendBuffersPerPool].Slice((head - _recvCount) % SendBuffersPerPool, _start[head], _end[head] - _start[head]);
+        s.Flags |= ConnectionFlags.Sending;
         Submit(RingOperation.Send(s.Handle!, slice, UserData.Create((uint)slot, s.Generation, TagSend)));
-    }
-
-    private Result DoShutdownWrite(int slot)
-    {
-        ref RingSlot s = ref _slots[slot];
-        s.Flags = (s.Flags & ~RingFlags.ShutdownRequested) | RingFlags.WriteShutdown;
-        Result r = SocketCalls.ShutdownWrite(s.Handle!.Descriptor);
-        if ((s.Flags & RingFlags.PeerClosed) != 0)
-            QueueClose(slot, default);   // both directions are done
-        return r;
     }
 
     /// <summary>Copies into the tail send buffer while it has room (unless it is the one in flight), then into new ones.</summary>
@@ -194,16 +197,16 @@ internal sealed partial class RingServer
         while (!data.IsEmpty)
         {
             int tail = s.QueueTail;
-            bool appendable = tail >= RecvBufferCount && _end[tail] < SendBufferSize
-                              && !(tail == s.QueueHead && (s.Flags & RingFlags.Sending) != 0);
+            bool appendable = tail >= _recvCount && _end[tail] < SendBufferSize
+                              && !(tail == s.QueueHead && (s.Flags & ConnectionFlags.Sending) != 0);
             if (!appendable)
             {
                 tail = RentSendBuffer();
                 Append(ref s, tail);
             }
 
-            int pool = (tail - RecvBufferCount) / SendBuffersPerPool;
-            Span<byte> room = _sendPools[pool].GetSpan((tail - RecvBufferCount) % SendBuffersPerPool)[_end[tail]..];
+            int pool = (tail - _recvCount) / SendBuffersPerPool;
+            Span<byte> room = _sendPools[pool].GetSpan((tail - _recvCount) % SendBuffersPerPool)[_end[tail]..];
             int n = Math.Min(room.Length, data.Length);
             data[..n].CopyTo(room);
             _end[tail] += n;
@@ -224,7 +227,7 @@ internal sealed partial class RingServer
     /// <summary>Gives back every queued buffer except the one a send still has in flight.</summary>
     private void DropQueue(ref RingSlot s)
     {
-        int keep = (s.Flags & RingFlags.Sending) != 0 ? s.QueueHead : -1;
+        int keep = (s.Flags & ConnectionFlags.Sending) != 0 ? s.QueueHead : -1;
         for (int r = keep >= 0 ? _next[keep] : s.QueueHead; r >= 0;)
         {
             int next = _next[r];
@@ -243,14 +246,14 @@ internal sealed partial class RingServer
 
     private void ReleaseRef(int bufferRef)
     {
-        if (bufferRef < RecvBufferCount)
+        if (bufferRef < _recvCount)
         {
             ReturnRecvBuffer(bufferRef);
             return;
         }
 
-        int pool = (bufferRef - RecvBufferCount) / SendBuffersPerPool;
-        _sendPools[pool].Return((bufferRef - RecvBufferCount) % SendBuffersPerPool);
+        int pool = (bufferRef - _recvCount) / SendBuffersPerPool;
+        _sendPools[pool].Return((bufferRef - _recvCount) % SendBuffersPerPool);
         if (pool < _sendPoolWithRoom)
             _sendPoolWithRoom = pool;
     }
@@ -262,14 +265,14 @@ internal sealed partial class RingServer
             if (_sendPools[p].TryRent(out int id))
             {
                 _sendPoolWithRoom = p;
-                int r = RecvBufferCount + p * SendBuffersPerPool + id;
+                int r = _recvCount + p * SendBuffersPerPool + id;
                 _start[r] = _end[r] = 0;
                 return r;
             }
         }
 
         _sendPools.Add(new RingBufferPool(SendBufferSize, SendBuffersPerPool));   // grows only under load
-        int total = RecvBufferCount + _sendPools.Count * SendBuffersPerPool;
+        int total = _recvCount + _sendPools.Count * SendBuffersPerPool;
         Array.Resize(ref _next, total);
         Array.Resize(ref _start, total);
         Array.Resize(ref _end, total);
@@ -279,8 +282,8 @@ internal sealed partial class RingServer
 
     private void InitSendBuffers()
     {
-        _next = new int[RecvBufferCount];
-        _start = new int[RecvBufferCount];
-        _end = new int[RecvBufferCount];
+        _next = new int[_recvCount];
+        _start = new int[_recvCount];
+        _end = new int[_recvCount];
     }
 }

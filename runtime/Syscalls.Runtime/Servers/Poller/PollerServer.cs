@@ -1,5 +1,6 @@
 using System;
 using Syscalls.Runtime.Backends.Common;
+using Syscalls.Runtime.Servers.Common;
 using Syscalls.Runtime.Sockets;
 
 namespace Syscalls.Runtime.Servers;
@@ -14,24 +15,18 @@ namespace Syscalls.Runtime.Servers;
 internal sealed class PollerServer : IServer, IConnectionTransport
 {
     private const ulong ListenerToken = ulong.MaxValue - 1;
-    private const int AcceptBackoffMinMs = 50;
-    private const int AcceptBackoffMaxMs = 1000;
 
     private readonly IPoller _poller;
     private readonly IConnectionHandler _handler;
     private readonly ServerOptions _options;
     private readonly SocketHandle _listener;
-    private readonly ConnectionTable _table;
+    private readonly SlotTable<PollerSlot> _table;
     private readonly byte[] _receiveBuffer;
     private readonly PollEvent[] _events = new PollEvent[1024];
-    private int[] _closeQueue = new int[1024];   // one wait's worth of events: a mass disconnect does not grow it
-    private int _closeCount;
     private volatile bool _stopping;
-    private bool _running;
-    private bool _acceptPaused;
+    private AcceptBackoff _accept;
     private long _acceptResumeAt;
-    private int _acceptBackoffMs = AcceptBackoffMinMs;
-    private bool _disposed;
+    private RunState _run;
 
     internal PollerServer(BackendKind backend, string reason, IPoller poller, ServerOptions options, IConnectionHandler handler)
     {
@@ -40,9 +35,9 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         _poller = poller;
         _options = options;
         _handler = handler;
-        _table = new ConnectionTable(options.InitialConnectionCapacity);
+        _table = new SlotTable<PollerSlot>(options.InitialConnectionCapacity, uint.MaxValue);
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(options.ReceiveBufferSize, 1024));
-        _listener = SocketOps.Listen(options.Endpoint, options.Backlog).Value;
+        _listener = SocketOps.ListenOrThrow(options.Endpoint, options.Backlog);
         LocalEndpoint = SocketOps.GetLocalEndpoint(_listener).Value;
         Result r = _poller.Register(_listener, ListenerToken, Interest.Readable);
         if (!r.IsSuccess)
@@ -65,14 +60,13 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
     public void Run()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _running = true;
+        _run.EnterRun(this);
         try
         {
             while (!_stopping)
             {
                 int timeout = -1;
-                if (_acceptPaused)
+                if (_accept.Paused)
                     timeout = (int)Math.Max(0, _acceptResumeAt - Environment.TickCount64);
                 LoopIterations++;
                 Result<int> waited = _poller.Wait(_events, timeout);
@@ -87,19 +81,19 @@ internal sealed class PollerServer : IServer, IConnectionTransport
                     ref readonly PollEvent ev = ref _events[i];
                     if (ev.Token == ListenerToken)
                         AcceptAll();
-                    else if (_table.TryGetByToken(ev.Token, out int slot))
+                    else if (_table.TryGet((int)(uint)ev.Token, (uint)(ev.Token >> 32), out int slot))
                         Dispatch(slot, ev.Readiness);
                     // else: a stale event for a slot closed earlier in this batch; its generation no longer matches.
                 }
 
                 FlushCloseQueue();
-                if (_acceptPaused && Environment.TickCount64 >= _acceptResumeAt)
+                if (_accept.Paused && Environment.TickCount64 >= _acceptResumeAt)
                     ResumeAccept();
             }
         }
         finally
         {
-            _running = false;
+            _run.ExitRun();
             Shutdown();
         }
     }
@@ -110,10 +104,11 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         _poller.Wake();
     }
 
+    /// <summary>Stops; shuts down here when Run never started, else Run does as it returns (on its thread).</summary>
     public void Dispose()
     {
         Stop();
-        if (!_running)
+        if (_run.TryDisposeBeforeRun())
             Shutdown();
     }
 
@@ -123,14 +118,14 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     {
         if (!_table.TryGet(id, out int slot))
             return OsError.FromKind(ErrorKind.NotConnected);
-        ref ConnectionSlot s = ref _table[slot];
-        if ((s.Flags & (SlotFlags.WriteShutdown | SlotFlags.ShutdownRequested | SlotFlags.CloseRequested)) != 0)
+        ref PollerSlot s = ref _table[slot];
+        if ((s.Flags & (ConnectionFlags.WriteShutdown | ConnectionFlags.ShutdownRequested | ConnectionFlags.CloseRequested)) != 0)
             return OsError.FromKind(ErrorKind.NotConnected);
         if (data.IsEmpty)
             return Result.Success;
         if (s.PendingCount > 0)
         {
-            ConnectionTable.AppendPending(ref s, data);
+            s.AppendPending(data);
             UpdateInterest(slot);
             return Result.Success;
         }
@@ -148,7 +143,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
             return sent.Error;
         }
 
-        ConnectionTable.AppendPending(ref s, data);
+        s.AppendPending(data);
         UpdateInterest(slot);
         return Result.Success;
     }
@@ -157,28 +152,28 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     {
         if (!_table.TryGet(id, out int slot))
             return OsError.FromKind(ErrorKind.NotConnected);
-        ref ConnectionSlot s = ref _table[slot];
+        ref PollerSlot s = ref _table[slot];
         if (s.PendingCount > 0)
         {
-            s.Flags |= SlotFlags.ShutdownRequested;
+            s.Flags |= ConnectionFlags.ShutdownRequested;
             return Result.Success;
         }
 
-        return DoShutdownWrite(slot);
+        return _table.ShutdownWrite(slot);
     }
 
     public void Close(ConnectionId id)
     {
         if (!_table.TryGet(id, out int slot))
             return;
-        ref ConnectionSlot s = ref _table[slot];
+        ref PollerSlot s = ref _table[slot];
         if (s.PendingCount == 0)
         {
             QueueClose(slot, default);
             return;
         }
 
-        s.Flags |= SlotFlags.CloseRequested;
+        s.Flags |= ConnectionFlags.CloseRequested;
         UpdateInterest(slot);
     }
 
@@ -186,7 +181,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
     {
         if (!_table.TryGet(id, out int slot))
             return;
-        _table[slot].Flags |= SlotFlags.Abort;
+        _table[slot].Flags |= ConnectionFlags.Abort;
         QueueClose(slot, default);
     }
 
@@ -198,7 +193,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
     private void Dispatch(int slot, Readiness readiness)
     {
-        ref ConnectionSlot s = ref _table[slot];
+        ref PollerSlot s = ref _table[slot];
         if ((readiness & Readiness.Writable) != 0 && s.PendingCount > 0)
         {
             Flush(slot);
@@ -211,7 +206,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         {
             // A poller without ReadClosed (WSAPoll) reports the peer's FIN as a hang-up, and keeps reporting it: after
             // end of stream that is no reset, and the connection stays half-open until it is done writing.
-            bool finOnly = (readiness & Readiness.Error) == 0 && (s.Flags & SlotFlags.PeerClosed) != 0
+            bool finOnly = (readiness & Readiness.Error) == 0 && (s.Flags & ConnectionFlags.PeerClosed) != 0
                            && (_poller.Capabilities & PollerCapabilities.ReadClosed) == 0;
             if ((readiness & (Readiness.Closed | Readiness.Error)) != 0 && (s.Interest & Interest.Readable) == 0 && !finOnly)
                 QueueClose(slot, SocketErrorOr(slot, ErrorKind.ConnectionReset));
@@ -224,13 +219,37 @@ internal sealed class PollerServer : IServer, IConnectionTransport
             var connection = new Connection(this, new ConnectionId(slot, s.Generation));
             if (n > 0)
             {
-                _handler.OnData(connection, _receiveBuffer.AsSpan(0, n));
+                try
+                {
+                    _handler.OnData(connection, _receiveBuffer.AsSpan(0, n));
+                }
+                catch (Exception e)
+                {
+                    HandlerThrew(connection, nameof(IConnectionHandler.OnData), e);
+                }
+
                 return;
             }
 
-            s.Flags |= SlotFlags.PeerClosed;
+            if ((readiness & Readiness.Error) != 0)
+            {
+                // An error was reported with the end of stream: the peer reset (Wine's AFD and WSAPoll report the
+                // reset, then recv returns 0), not an orderly close.
+                QueueClose(slot, SocketErrorOr(slot, ErrorKind.ConnectionReset));
+                return;
+            }
+
+            s.Flags |= ConnectionFlags.PeerClosed;
             UpdateInterest(slot);
-            _handler.OnEndOfStream(connection);
+            try
+            {
+                _handler.OnEndOfStream(connection);
+            }
+            catch (Exception e)
+            {
+                HandlerThrew(connection, nameof(IConnectionHandler.OnEndOfStream), e);
+            }
+
             return;
         }
 
@@ -240,11 +259,11 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
     private void Flush(int slot)
     {
-        ref ConnectionSlot s = ref _table[slot];
+        ref PollerSlot s = ref _table[slot];
         Result<int> sent = SocketCalls.Send(s.Fd, s.Pending.AsSpan(s.PendingStart, s.PendingCount));
         if (sent.TryGetValue(out int n))
         {
-            ConnectionTable.ConsumePending(ref s, n);
+            s.ConsumePending(n);
         }
         else if (sent.Error.Kind != ErrorKind.WouldBlock)
         {
@@ -254,45 +273,35 @@ internal sealed class PollerServer : IServer, IConnectionTransport
 
         if (s.PendingCount == 0)
         {
-            if ((s.Flags & SlotFlags.CloseRequested) != 0)
+            if ((s.Flags & ConnectionFlags.CloseRequested) != 0)
             {
                 QueueClose(slot, default);
                 return;
             }
 
-            if ((s.Flags & SlotFlags.ShutdownRequested) != 0)
-                DoShutdownWrite(slot);
+            if ((s.Flags & ConnectionFlags.ShutdownRequested) != 0)
+                _table.ShutdownWrite(slot);
         }
 
         UpdateInterest(slot);
-    }
-
-    private Result DoShutdownWrite(int slot)
-    {
-        ref ConnectionSlot s = ref _table[slot];
-        s.Flags = (s.Flags & ~SlotFlags.ShutdownRequested) | SlotFlags.WriteShutdown;
-        Result r = SocketCalls.ShutdownWrite(s.Fd);
-        if ((s.Flags & SlotFlags.PeerClosed) != 0)
-            QueueClose(slot, default);   // both directions are done
-        return r;
     }
 
     /// <summary>Watches readable unless the peer closed, a close is pending, or the tail is above the high-water
     /// mark; writable while a tail is parked.</summary>
     private void UpdateInterest(int slot)
     {
-        ref ConnectionSlot s = ref _table[slot];
+        ref PollerSlot s = ref _table[slot];
         if (s.State != SlotState.Open)
             return;
         Interest want = Interest.None;
-        bool stopReading = (s.Flags & (SlotFlags.PeerClosed | SlotFlags.CloseRequested)) != 0 || s.PendingCount > _options.MaxPendingSendBytes;
+        bool stopReading = (s.Flags & (ConnectionFlags.PeerClosed | ConnectionFlags.CloseRequested)) != 0 || s.PendingCount > _options.MaxPendingSendBytes;
         if (!stopReading)
             want |= Interest.Readable;
         if (s.PendingCount > 0)
             want |= Interest.Writable;
         if (want == s.Interest)
             return;
-        Result r = _poller.Modify(s.Handle!, ConnectionTable.Token(slot, s.Generation), want);
+        Result r = _poller.Modify(s.Handle!, PollerSlot.Token(slot, s.Generation), want);
         if (r.IsSuccess)
             s.Interest = want;
         else
@@ -334,11 +343,10 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         var handle = new SocketHandle(fd);
         if (_options.NoDelay)
             SocketCalls.SetNoDelay(fd, true);
-        int slot = _table.Allocate();
-        ref ConnectionSlot s = ref _table[slot];
-        s.Handle = handle;
+        int slot = _table.Allocate(handle);
+        ref PollerSlot s = ref _table[slot];
         s.Fd = fd;
-        Result r = _poller.Register(handle, ConnectionTable.Token(slot, s.Generation), Interest.Readable);
+        Result r = _poller.Register(handle, PollerSlot.Token(slot, s.Generation), Interest.Readable);
         if (!r.IsSuccess)
         {
             Log($"register failed: {r.Error}");
@@ -348,64 +356,75 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         }
 
         s.Interest = Interest.Readable;
-        _acceptBackoffMs = AcceptBackoffMinMs;
-        _handler.OnOpened(new Connection(this, new ConnectionId(slot, s.Generation)));
+        _accept.Reset();
+        var connection = new Connection(this, _table.IdOf(slot));
+        try
+        {
+            _handler.OnOpened(connection);
+        }
+        catch (Exception e)
+        {
+            HandlerThrew(connection, nameof(IConnectionHandler.OnOpened), e);
+        }
     }
 
     private void PauseAccept(OsError error)
     {
-        if (!_acceptPaused)
+        int ms = _accept.Pause(out bool first);
+        if (first)
         {
-            Log($"accept paused for {_acceptBackoffMs} ms: {error}");
+            Log($"accept paused for {ms} ms: {error}");
             _poller.Modify(_listener, ListenerToken, Interest.None);
-            _acceptPaused = true;
         }
 
-        _acceptResumeAt = Environment.TickCount64 + _acceptBackoffMs;
-        _acceptBackoffMs = Math.Min(_acceptBackoffMs * 2, AcceptBackoffMaxMs);
+        _acceptResumeAt = Environment.TickCount64 + ms;
     }
 
     private void ResumeAccept()
     {
-        _acceptPaused = false;
+        _accept.Resume();
         _poller.Modify(_listener, ListenerToken, Interest.Readable);
     }
 
-    private void QueueClose(int slot, OsError reason)
-    {
-        ref ConnectionSlot s = ref _table[slot];
-        if (s.State != SlotState.Open)
-            return;
-        s.State = SlotState.Closing;
-        s.CloseReason = reason;
-        if (_closeCount == _closeQueue.Length)
-            Array.Resize(ref _closeQueue, _closeQueue.Length * 2);
-        _closeQueue[_closeCount++] = slot;
-    }
+    private void QueueClose(int slot, OsError reason) => _table.QueueClose(slot, reason);
 
     private void FlushCloseQueue()
     {
-        // OnClosed may close other connections and so append to the queue: index, do not cache the count.
-        for (int i = 0; i < _closeCount; i++)
-            FinishClose(_closeQueue[i]);
-        bool freed = _closeCount > 0;
-        _closeCount = 0;
-        if (freed && _acceptPaused)
+        for (int i = 0; i < _table.ClosingCount; i++)
+            FinishClose(_table.ClosingAt(i));
+        bool freed = _table.ClosingCount > 0;
+        _table.ClearClosing();
+        if (freed && _accept.Paused)
             ResumeAccept();   // a descriptor was freed: EMFILE may be over
     }
 
     private void FinishClose(int slot)
     {
-        ref ConnectionSlot s = ref _table[slot];
+        ref PollerSlot s = ref _table[slot];
         SocketHandle handle = s.Handle!;
         var connection = new Connection(this, new ConnectionId(slot, s.Generation));
         OsError reason = s.CloseReason;
         _poller.Deregister(handle);
-        if ((s.Flags & SlotFlags.Abort) != 0)
+        if ((s.Flags & ConnectionFlags.Abort) != 0)
             SocketCalls.SetLingerZero(s.Fd);
         handle.Dispose();
+        s.ReturnPending();
         _table.Release(slot);
-        _handler.OnClosed(connection, reason);
+        try
+        {
+            _handler.OnClosed(connection, reason);
+        }
+        catch (Exception e)
+        {
+            HandlerFailures.Report(_options, _poller.Name, connection, nameof(IConnectionHandler.OnClosed), e);
+        }
+    }
+
+    /// <summary>A callback threw: reported, and this connection alone is aborted.</summary>
+    private void HandlerThrew(Connection connection, string callback, Exception e)
+    {
+        HandlerFailures.Report(_options, _poller.Name, connection, callback, e);
+        _table.Fail(connection.Id, HandlerFailures.Reason);
     }
 
     private OsError SocketErrorOr(int slot, ErrorKind fallback)
@@ -414,14 +433,13 @@ internal sealed class PollerServer : IServer, IConnectionTransport
         return so.IsNone ? OsError.FromKind(fallback) : so;
     }
 
+    /// <summary>Exactly once (see <see cref="RunState"/>): closes every connection as canceled, then the listener and
+    /// the poller.</summary>
     private void Shutdown()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
         for (int slot = 0; slot < _table.Capacity; slot++)
         {
-            ref ConnectionSlot s = ref _table[slot];
+            ref PollerSlot s = ref _table[slot];
             if (s.State == SlotState.Open)
             {
                 s.State = SlotState.Closing;
@@ -434,7 +452,7 @@ internal sealed class PollerServer : IServer, IConnectionTransport
             }
         }
 
-        _closeCount = 0;
+        _table.ClearClosing();
         _poller.Deregister(_listener);
         _listener.Dispose();
         _poller.Dispose();

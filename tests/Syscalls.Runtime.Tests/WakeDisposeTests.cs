@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Syscalls.Runtime.Backends.Linux;
+using Syscalls.Runtime.Tests.Infrastructure;
+using Syscalls.Runtime.Tests.Ring;
+using Xunit;
+
+namespace Syscalls.Runtime.Tests;
+
+/// <summary>Wake from other threads while the owner disposes: a Wake may come at any moment (Stop, a post from another
+/// thread), so it must never reach the waker's descriptor once Dispose closed it, when its number may already belong
+/// to something else. The owner takes the freed numbers back at once with descriptors of its own and reads them: a
+/// stray wake-up shows there as a write nobody made.</summary>
+[Collection(nameof(CpuHeavy))]
+public class WakeDisposeTests
+{
+    private const string IterationsVariable = "SYSCALLS_TEST_WAKE_ITERATIONS";
+
+    public static TheoryData<string> Wakeables
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (TheoryDataRow<string> row in TestBackends.Pollers)
+                data.Add("poller:" + row.Data);
+            foreach (TheoryDataRow<string> row in RingKit.Backends)
+                data.Add("ring:" + row.Data);
+            if (OperatingSystem.IsWindows() && BackendSelector.ForcedRingBackend is BackendKind.Auto or BackendKind.Iocp)
+                data.Add("ring:iocp");
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Wakeables))]
+    public void Wake_FromOtherThreadsWhileDisposing_NeverReachesAReusedDescriptor(string backend)
+    {
+        // Elsewhere the wakers still hammer a disposing owner (no Wake may throw or crash); only Linux can catch a
+        // stray write, on an eventfd that takes the freed number.
+        bool detect = OperatingSystem.IsLinux();
+        int iterations = int.TryParse(Environment.GetEnvironmentVariable(IterationsVariable), out int n) ? n
+            : Platform.IsWine ? 50 : 200;
+        object? current = null;
+        using var stop = new ManualResetEventSlim();
+        var inCall = new object?[2];   // what each waker is calling Wake on now
+        var failures = new List<Exception>();
+        Thread[] wakers = Enumerable.Range(0, inCall.Length).Select(i => new Thread(() =>
+        {
+            try
+            {
+                while (!stop.IsSet)
+                {
+                    object? target = Volatile.Read(ref current);
+                    Interlocked.Exchange(ref inCall[i], target);
+                    if (!ReferenceEquals(Volatile.Read(ref current), target))
+                        target = null;   // the owner moved on meanwhile, and may not wait for this call
+                    switch (target)
+                    {
+                        case IPoller p:
+                            p.Wake();
+                            break;
+                        case IRing r:
+                            r.Wake();
+                            break;
+                    }
+
+                    Interlocked.Exchange(ref inCall[i], null);
+                }
+            }
+            catch (Exception e)
+            {
+                lock (failures)
+                    failures.Add(e);   // Wake must never throw, disposed or not
+            }
+        }) { IsBackground = true }).ToArray();
+        foreach (Thread t in wakers)
+            t.Start();
+        int stray = 0;
+        var events = new PollEvent[8];
+        var completions = new RingCompletion[8];
+        Span<byte> value = stackalloc byte[8];
+        var takers = new List<int>();
+        try
+        {
+            for (int i = 0; i < iterations && failures.Count == 0; i++)
+            {
+                IDisposable owner = backend.StartsWith("poller:", StringComparison.Ordinal)
+                    ? TestBackends.CreatePoller(backend["poller:".Length..])
+                    : RingKit.Create(backend["ring:".Length..], 8);
+                Volatile.Write(ref current, owner);
+                // Waits drain the wake-ups, so the wakers keep signalling; then the owner disposes under them.
+                for (int w = 0; w < 3; w++)
+                {
+                    if (owner is IPoller p)
+                        p.Wait(events, 0);
+                    else
+                        ((IRing)owner).SubmitAndWait(completions, 0);
+                }
+
+                // Dispose while a Wake is under way (with the fault shim's delay: inside its write).
+                SpinWait.SpinUntil(() => inCall.Any(c => ReferenceEquals(Volatile.Read(ref c), owner)), 5);
+                owner.Dispose();
+                for (int k = 0; detect && k < 4; k++)
+                    takers.Add(Sys.EventFd().Value);   // the lowest free numbers: the ones Dispose just closed
+                Thread.SpinWait(100);
+                Interlocked.Exchange(ref current, null);
+                // Every waker finishes the call it may be making on the disposed owner before the takers are read.
+                for (int w = 0; w < inCall.Length; w++)
+                    SpinWait.SpinUntil(() => !ReferenceEquals(Volatile.Read(ref inCall[w]), owner));
+                foreach (int fd in takers)
+                {
+                    if (Sys.Read(fd, value).IsSuccess)
+                        stray++;   // EAGAIN unless something wrote to it
+                    Sys.Close(fd);
+                }
+
+                takers.Clear();
+            }
+        }
+        finally
+        {
+            stop.Set();
+            foreach (Thread t in wakers)
+                t.Join();
+            foreach (int fd in takers)
+                Sys.Close(fd);
+        }
+
+        Assert.Empty(failures);
+        Assert.True(stray == 0, $"{stray} of {iterations} disposals let a Wake write to a descriptor that took the freed number");
+    }
+
+    /// <summary>The race made certain: in a child, the fault shim sleeps 20 ms inside every write(2) the bindings make,
+    /// after the descriptor number was passed and before the kernel sees it, so every Wake that loses the race to
+    /// Dispose would land on the number Dispose freed.</summary>
+    [Fact]
+    public void Wake_DelayedBetweenNumberAndWrite_NeverReachesAReusedDescriptor()
+    {
+        var env = FaultShim.Environment("write=DELAY20", out string report);
+        env[IterationsVariable] = "10";
+        string test = $"{typeof(WakeDisposeTests).FullName}.{nameof(Wake_FromOtherThreadsWhileDisposing_NeverReachesAReusedDescriptor)}";
+        (int exit, string output) = ChildServer.RunToEnd(env, "-method", test, "-noColor");
+        Assert.True(exit == 0 && output.Contains("Failed: 0, Skipped: 0", StringComparison.Ordinal), $"child run failed ({exit}):\n{output}");
+        Assert.True(FaultShim.ReadReport(report)["write"].Injected > 0, "no write was delayed");
+    }
+}
