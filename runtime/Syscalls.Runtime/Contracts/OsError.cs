@@ -116,6 +116,10 @@ public sealed class OsException : IOException
     public OsException(OsError error)
         : base(error.ToString()) => Error = error;
 
+    /// <summary>Wraps an error with a message that says what failed (e.g. the address).</summary>
+    public OsException(OsError error, string message)
+        : base(message) => Error = error;
+
     /// <summary>The error.</summary>
     public OsError Error { get; }
 }

@@ -208,6 +208,18 @@ internal static class SocketCalls
     internal static Result SetReuseAddress(int fd, bool enabled)
         => SetSocketLevel(fd, Option.ReuseAddress, enabled ? 1 : 0);
 
+    /// <summary>SO_REUSEPORT: several listeners share a port and the kernel spreads connections over them (Linux; macOS
+    /// accepts it without balancing). Windows has no such option.</summary>
+    internal static Result SetReusePort(int fd, bool enabled)
+    {
+        int on = enabled ? 1 : 0;
+        if (OperatingSystem.IsMacOS())
+            return DarwinSockets.SetSockOpt(fd, (int)DarwinC.SOL_SOCKET, (int)DarwinC.SO_REUSEPORT, on);
+        if (OperatingSystem.IsLinux())
+            return Sys.SetSockOpt(fd, (int)LinuxC.SOL_SOCKET, (int)LinuxC.SO_REUSEPORT, on);
+        return Unsupported;
+    }
+
     internal static Result SetSendBufferSize(int fd, int bytes)
         => SetSocketLevel(fd, Option.SendBuffer, bytes);
 
