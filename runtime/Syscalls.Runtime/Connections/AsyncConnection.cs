@@ -177,7 +177,7 @@ public abstract partial class AsyncConnection : IAsyncDisposable, IDisposable, I
 
     /// <summary>Closes at once with a reset (SO_LINGER 0): unsent data is dropped, pending operations fail with
     /// <see cref="ErrorKind.ConnectionAborted"/>. Never throws. Any thread; idempotent.</summary>
-    public void Abort() => OnLoop(static c => c.AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted)));
+    public void Abort() => OnLoop(static c => c.AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted), reset: true));
 
     /// <summary>Closes gracefully and waits for it (<see cref="CloseAsync"/>).</summary>
     public async ValueTask DisposeAsync()
@@ -221,7 +221,9 @@ public abstract partial class AsyncConnection : IAsyncDisposable, IDisposable, I
 
     private protected abstract void CloseOnLoop(TimeSpan lingerTimeout);
 
-    private protected abstract void AbortOnLoop(OsError reason);
+    /// <summary>Closes at once: pending operations fail with <paramref name="reason"/>, unsent data is dropped; with
+    /// <paramref name="reset"/> the peer sees a reset (SO_LINGER 0), else a FIN.</summary>
+    private protected abstract void AbortOnLoop(OsError reason, bool reset);
 
     /// <summary>Why a send cannot start (closed, shut down), or none.</summary>
     private protected abstract OsError SendRefusal();
@@ -274,7 +276,7 @@ public abstract partial class AsyncConnection : IAsyncDisposable, IDisposable, I
     /// <summary>A dispatch of this connection's I/O threw (user code in a continuation): abort it alone and report.</summary>
     private protected void DispatchFailed(Exception error)
     {
-        AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted));
+        AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted), reset: true);
         Loop.ReportUnhandled(error);
     }
 
@@ -352,7 +354,8 @@ public abstract partial class AsyncConnection : IAsyncDisposable, IDisposable, I
         }, (this, action));
     }
 
-    void ILoopResource.CloseForShutdown() => AbortOnLoop(OsError.FromKind(ErrorKind.Canceled));
+    /// <summary>The loop stops: pending operations fail with <see cref="ErrorKind.Canceled"/>, the peer sees a FIN.</summary>
+    void ILoopResource.CloseForShutdown() => AbortOnLoop(OsError.FromKind(ErrorKind.Canceled), reset: false);
 
     bool ILoopResource.IsDrained => IsDrained;
 

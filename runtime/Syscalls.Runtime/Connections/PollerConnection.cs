@@ -89,12 +89,14 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         if (_endOfStream)
             return true;
         if (buffer.IsEmpty)
-            return _edge && _readHint;   // a zero-byte receive completes when data is there, taking none
+            return _readHint;   // a zero-byte receive completes when data is there, taking none
         Result<int> r = SocketCalls.Recv(Fd, buffer);
         if (r.TryGetValue(out received))
         {
             if (received == 0)
                 _endOfStream = true;
+            else if (received < buffer.Length)
+                _readHint = false;   // a short read took all there was; what arrives later raises a new event (as tokio)
             return true;
         }
 
@@ -355,7 +357,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
                 return;
             Result r = RegisterInitial(want);
             if (!r.IsSuccess)
-                AbortOnLoop(r.Error);
+                AbortOnLoop(r.Error, reset: true);
             return;
         }
 
@@ -365,7 +367,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         if (m.IsSuccess)
             _interest = want;
         else
-            AbortOnLoop(m.Error);
+            AbortOnLoop(m.Error, reset: true);
     }
 
     private void StopWatching()
@@ -396,7 +398,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
             return;
         if (IsConnecting)
         {
-            AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted));
+            AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted), reset: true);
             return;
         }
 
@@ -409,18 +411,21 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         }
 
         _closeAfterDrain = true;
-        _lingerTimer = Loop.CreateTimer(static s => ((PollerConnection)s!).AbortOnLoop(OsError.FromKind(ErrorKind.TimedOut)), this);
+        _lingerTimer = Loop.CreateTimer(static s => ((PollerConnection)s!).AbortOnLoop(OsError.FromKind(ErrorKind.TimedOut), reset: true), this);
         _lingerTimer.Start(lingerTimeout);
         UpdateInterest();
     }
 
-    private protected override void AbortOnLoop(OsError reason)
+    private protected override void AbortOnLoop(OsError reason, bool reset)
     {
         if (State == ConnectionState.Closed)
             return;
-        SocketCalls.SetLingerZero(Fd);
+        if (reset && !IsConnecting)
+            SocketCalls.SetLingerZero(Fd);
         DropQueue();
         FailConnect(reason);
+        FailPendingReceive(reason);
+        FailPendingSend(reason);
         FinishClose(reason);
     }
 

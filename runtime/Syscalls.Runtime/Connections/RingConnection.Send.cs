@@ -195,7 +195,7 @@ internal sealed partial class RingConnection
             return;
         if (State == ConnectionState.Connecting)
         {
-            AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted));
+            AbortOnLoop(OsError.FromKind(ErrorKind.ConnectionAborted), reset: true);
             return;
         }
 
@@ -210,15 +210,15 @@ internal sealed partial class RingConnection
 
         _closeAfterDrain = true;
         _timer?.Stop();
-        _timer = Loop.CreateTimer(static s => ((RingConnection)s!).AbortOnLoop(OsError.FromKind(ErrorKind.TimedOut)), this);
+        _timer = Loop.CreateTimer(static s => ((RingConnection)s!).AbortOnLoop(OsError.FromKind(ErrorKind.TimedOut), reset: true), this);
         _timer.Start(lingerTimeout);
     }
 
-    private protected override void AbortOnLoop(OsError reason)
+    private protected override void AbortOnLoop(OsError reason, bool reset)
     {
         if (State == ConnectionState.Closed || _closeBegun)
             return;
-        if (!Handle.IsClosed && !Handle.IsInvalid && State != ConnectionState.Connecting)
+        if (reset && !Handle.IsClosed && !Handle.IsInvalid && State != ConnectionState.Connecting)
             SocketCalls.SetLingerZero(Handle.Descriptor);
         State = ConnectionState.Closing;
         DropSendQueue();

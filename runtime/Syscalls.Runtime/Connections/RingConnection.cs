@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using Syscalls.Runtime.Sockets;
 
 namespace Syscalls.Runtime;
@@ -21,7 +20,7 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
 
     private readonly RingDriver _ring;
     private readonly UserData _id;
-    private Chunks _chunks;
+    private Chunk[] _chunks = [];    // a FIFO (ring) of kept receives, allocated when the first one is kept
     private int _chunkHead;
     private int _chunkCount;
     private bool _recvArmed;          // a multishot receive, a PollReadable or a single-shot Recv is in flight
@@ -242,7 +241,10 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
     /// holding <see cref="MaxChunks"/> stops receiving until it is read.</summary>
     private void Keep(int buffer, int offset, int length)
     {
-        ref Chunk chunk = ref _chunks[(_chunkHead + _chunkCount) % MaxChunks];
+        // One harvest can hold several completions of the multishot receive, beyond the throttle: the FIFO grows.
+        if (_chunkCount == _chunks.Length)
+            GrowChunks();
+        ref Chunk chunk = ref _chunks[(_chunkHead + _chunkCount) % _chunks.Length];
         _chunkCount++;
         if (_ring.FreeReceiveBuffers < _ring.ReceivePool.BufferCount / 4)
         {
@@ -256,7 +258,7 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
             chunk = new Chunk(buffer, null, offset, length);
         }
 
-        if (_chunkCount >= MaxChunks && _recvArmed && _ring.Multishot)
+        if (_chunkCount == MaxChunks && _recvArmed && _ring.Multishot)
             SubmitCancel(TagRecv);   // throttled: re-armed by the read that makes room
     }
 
@@ -280,13 +282,22 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
             }
 
             ReleaseChunk(ref chunk);
-            _chunkHead = (_chunkHead + 1) % MaxChunks;
+            _chunkHead = (_chunkHead + 1) % _chunks.Length;
             _chunkCount--;
         }
 
         if (_chunkCount < MaxChunks)
             ArmReceive();
         return total;
+    }
+
+    private void GrowChunks()
+    {
+        var grown = new Chunk[Math.Max(MaxChunks, _chunks.Length * 2)];
+        for (int i = 0; i < _chunkCount; i++)
+            grown[i] = _chunks[(_chunkHead + i) % _chunks.Length];
+        _chunks = grown;
+        _chunkHead = 0;
     }
 
     private void ReleaseChunk(ref Chunk chunk)
@@ -303,7 +314,7 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
         while (_chunkCount > 0)
         {
             ReleaseChunk(ref _chunks[_chunkHead]);
-            _chunkHead = (_chunkHead + 1) % MaxChunks;
+            _chunkHead = (_chunkHead + 1) % _chunks.Length;
             _chunkCount--;
         }
     }
@@ -393,10 +404,4 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
     private protected override bool IsDrained => State == ConnectionState.Closed;
 
     private readonly record struct Chunk(int BufferId, byte[]? Heap, int Offset, int Length);
-
-    [InlineArray(MaxChunks)]
-    private struct Chunks
-    {
-        private Chunk _first;
-    }
 }

@@ -29,6 +29,17 @@ public sealed partial class EventLoop
 
     private bool HasLocalWork => _localCount > 0;
 
+    /// <summary>When the oldest waiting work item was posted (Stopwatch ticks), or long.MaxValue.</summary>
+    private long OldestPostTicks
+    {
+        get
+        {
+            long local = _localCount > 0 ? _oldestLocalPost : long.MaxValue;
+            long remote = Volatile.Read(ref _oldestRemotePost);
+            return remote != 0 && !_remote.IsEmpty ? Math.Min(local, remote) : local;
+        }
+    }
+
     /// <summary>Runs <paramref name="callback"/> on the loop (after the work already posted). Any thread, no
     /// allocation. An exception from the callback goes to <see cref="UnhandledException"/>.</summary>
     /// <exception cref="ObjectDisposedException">The loop stopped: the work would never run.</exception>
@@ -152,14 +163,12 @@ public sealed partial class EventLoop
     }
 
     /// <summary>Runs the local work present when it starts (work it posts waits for the next iteration, after I/O) and
-    /// a bounded batch of remote work. Returns the post time of the oldest item run, or long.MaxValue.</summary>
-    private long RunPosted()
+    /// a bounded batch of remote work.</summary>
+    private void RunPosted()
     {
-        long oldest = long.MaxValue;
         int n = _localCount;
         if (n > 0)
         {
-            oldest = _oldestLocalPost;
             for (int i = 0; i < n; i++)
             {
                 WorkItem item = _local[_localHead];
@@ -176,14 +185,10 @@ public sealed partial class EventLoop
 
         if (!_remote.IsEmpty)
         {
-            long remoteOldest = Interlocked.Exchange(ref _oldestRemotePost, 0);
-            if (remoteOldest != 0)
-                oldest = Math.Min(oldest, remoteOldest);
+            Volatile.Write(ref _oldestRemotePost, 0);
             for (int i = 0; i < MaxRemotePerIteration && _remote.TryDequeue(out WorkItem item); i++)
                 RunItem(in item);
         }
-
-        return oldest;
     }
 
     private void RunItem(in WorkItem item)

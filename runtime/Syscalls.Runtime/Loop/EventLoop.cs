@@ -72,7 +72,7 @@ public sealed partial class EventLoop : IDisposable
         {
             var (l, ready) = ((EventLoop, ManualResetEventSlim))s!;
             l.RunCore(ready);
-        })
+        }, loop.Options.ThreadStackSize)
         {
             IsBackground = true,
             Name = loop.Options.ThreadName,
@@ -212,12 +212,13 @@ public sealed partial class EventLoop : IDisposable
     {
         Interlocked.Increment(ref _iterations);
         long now = UpdateNow();
-        long readySince = long.MaxValue;
-        if (Timers.NextDue <= now)
-            readySince = Timers.RunDue(now, this);
-        readySince = Math.Min(readySince, RunPosted());
-        if (readySince != long.MaxValue)
+        // The lag is taken before anything runs: how long the oldest ready item (a due timer, posted work) waited.
+        long readySince = Math.Min(Timers.NextDue, OldestPostTicks);
+        if (readySince <= now)
             RecordLag(now - readySince);
+        if (Timers.NextDue <= now)
+            Timers.RunDue(now, this);
+        RunPosted();
         Result<int> polled = Driver.Poll(ComputeTimeout());
         if (!polled.IsSuccess)
         {

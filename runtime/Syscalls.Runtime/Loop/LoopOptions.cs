@@ -14,6 +14,9 @@ public sealed class LoopOptions
     /// <summary>The loop thread's name (<see cref="EventLoop.Start"/>).</summary>
     public string ThreadName { get; set; } = "syscalls-loop";
 
+    /// <summary>Stack size of the thread <see cref="EventLoop.Start"/> creates; 0: the runtime's default.</summary>
+    public int ThreadStackSize { get; set; }
+
     /// <summary>Size of each receive buffer of a ring loop's shared buffer group (multishot receives land there and
     /// are copied into the caller's memory): idle connections hold none.</summary>
     public int ReceiveBufferSize { get; set; } = 4096;

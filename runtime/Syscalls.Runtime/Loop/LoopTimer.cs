@@ -141,16 +141,13 @@ internal sealed class TimerHeap
     }
 
     /// <summary>Runs every timer due at <paramref name="now"/>; periodic ones are re-armed from their due time (not from
-    /// now, so they do not drift), or from now when the loop fell a whole period behind. Returns the due time of the
-    /// earliest timer that ran (for the loop-lag figure), or long.MaxValue.</summary>
-    internal long RunDue(long now, EventLoop loop)
+    /// now, so they do not drift), or from now when the loop fell a whole period behind.</summary>
+    internal void RunDue(long now, EventLoop loop)
     {
         int n = 0;
-        long earliest = long.MaxValue;
         while (Count > 0 && _heap[0].DueTicks <= now)
         {
             LoopTimer t = _heap[0];
-            earliest = Math.Min(earliest, t.DueTicks);
             Remove(t);
             t.DueNow = true;
             if (n == _due.Length)
@@ -173,8 +170,6 @@ internal sealed class TimerHeap
 
             loop.RunGuarded(static s => ((LoopTimer)s!).Fire(), t);
         }
-
-        return earliest;
     }
 
     private void Up(int i)

@@ -76,6 +76,25 @@ internal static class LoopKit
         }
     }
 
+    /// <summary>Descriptors open in this process (Linux: /proc/self/fd), or -1 where that cannot be read.</summary>
+    public static int OpenDescriptors()
+        => OperatingSystem.IsLinux() ? System.IO.Directory.GetFiles("/proc/self/fd").Length : -1;
+
+    /// <summary>Waits (up to 10 s) until at most <paramref name="count"/> descriptors are open; true elsewhere.</summary>
+    public static bool DescriptorsDropTo(int count)
+    {
+        if (count < 0)
+            return true;
+        for (int i = 0; i < 200; i++)
+        {
+            if (OpenDescriptors() <= count)
+                return true;
+            Thread.Sleep(50);
+        }
+
+        return false;
+    }
+
     /// <summary>Receives exactly <paramref name="buffer"/>.Length bytes.</summary>
     public static async Task ReceiveExactly(AsyncConnection c, Memory<byte> buffer)
     {
