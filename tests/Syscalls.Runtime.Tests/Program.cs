@@ -12,6 +12,8 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == ChildServer.Verb)
             return ChildServer.Run(args);
+        if (args.Length > 0 && args[0] == ChildServer.AsyncVerb)
+            return ChildServer.RunAsync(args);
         return await Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args);
     }
 }
