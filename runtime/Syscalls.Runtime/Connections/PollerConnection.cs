@@ -88,9 +88,11 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
 
         if (_endOfStream)
             return true;
-        if (buffer.IsEmpty)
-            return _readHint;   // a zero-byte receive completes when data is there, taking none
-        Result<int> r = SocketCalls.Recv(Fd, buffer);
+        Result<int> r = buffer.IsEmpty
+            ? _readHint ? SocketCalls.Peek(Fd) : OsError.FromKind(ErrorKind.WouldBlock)   // data there? taking none
+            : SocketCalls.Recv(Fd, buffer);
+        if (buffer.IsEmpty && r.IsSuccess)
+            return true;   // data or the end of the stream is there; the next receive takes it
         if (r.TryGetValue(out received))
         {
             if (received == 0)
