@@ -127,12 +127,14 @@ public abstract partial class AsyncConnection : IAsyncDisposable, IDisposable, I
     /// <summary>Sends all of <paramref name="data"/>: completes once every byte was taken by the kernel or copied into
     /// the send window; while the window is full it waits (back-pressure) holding on to the caller's memory, which must
     /// stay unchanged until the send completes. Never raises SIGPIPE.</summary>
+#pragma warning disable RS0026 // Two overloads with an optional token, as Socket.SendAsync: no parameter will be added later.
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
         => SendAsync(new ReadOnlySequence<byte>(data), cancellationToken);
 
     /// <summary>Sends every segment of <paramref name="data"/> in order, as
     /// <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>; several small segments go out in one send.</summary>
     public ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
+#pragma warning restore RS0026
     {
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled(cancellationToken);
