@@ -4,7 +4,9 @@
 #   ./build.sh setup           install and fetch everything the build and tests need (idempotent)
 #   ./build.sh build           build the solution
 #   ./build.sh test            all tests; the last line is "N passed, N failed, N skipped"
-#   ./build.sh pack            NuGet packages into artifacts/packages
+#   ./build.sh pack [--new-baseline]
+#                              NuGet packages (+ .snupkg) into artifacts/packages, validated, listed, consumed
+#                              by the samples; --new-baseline makes them the baselines of the next version
 #   ./build.sh regen [--kernel K] [--target T ...] [--move-pins]
 #                              rescan the pinned headers, print what changed, rewrite headers/facts
 #   ./build.sh echo --backend epoll|poll|uring|emulated|threads --port N
@@ -21,11 +23,11 @@ case "$verb" in
   all)    eng/setup.sh; eng/build.sh build "$CONFIG"; eng/build.sh pack "$CONFIG" ;;
   setup)  eng/setup.sh "$@" ;;
   build)  eng/setup.sh --quiet; eng/build.sh build "$CONFIG" ;;
-  pack)   eng/setup.sh --quiet; eng/build.sh pack "$CONFIG" ;;
+  pack)   eng/setup.sh --quiet; eng/build.sh pack "$CONFIG" "$@" ;;
   test)   eng/setup.sh --quiet; eng/build.sh build "$CONFIG"; eng/test.sh "$CONFIG" "$@" ;;
   regen)  eng/setup.sh --quiet; eng/build.sh tool "$CONFIG"; eng/tool.sh "$CONFIG" regen "$@" ;;
   echo)   eng/setup.sh --quiet; exec eng/echo.sh "$CONFIG" "$@" ;;
   bench)  eng/setup.sh --quiet; exec eng/bench.sh "$CONFIG" "$@" ;;
-  -h|--help|help) sed -n '2,15p' "$0" ;;
+  -h|--help|help) sed -n '2,17p' "$0" ;;
   *) echo "build.sh: unknown verb '$verb' (try ./build.sh help)" >&2; exit 2 ;;
 esac

@@ -10,10 +10,10 @@
 #      `struct P*` over defined records, `enum P*` over named enums;
 #   3. checks every name exists in the headers with the right kind (clang AST dump, macro dump), and
 #   4. compiles a proof for the target (zig's clang driver, `zig clang`) that uses every item: sizeof of each
-#      record/enum/typedef, the address of each function, `static const __typeof__(X) v = X;` plus an
-#      integer-constant-expression check for each constant (a constant named explicitly may instead be an integer
-#      cast to a pointer, such as INVALID_HANDLE_VALUE; a pattern match must be an integer), a GUID initializer for
-#      each guid, and `__NR_<name>` for each syscall.
+#      record/enum/typedef, a pointer type to each opaque record, the address of each function,
+#      `static const __typeof__(X) v = X;` plus an integer-constant-expression check for each constant (a constant
+#      named explicitly may instead be an integer cast to a pointer, such as INVALID_HANDLE_VALUE; a pattern match
+#      must be an integer), a GUID initializer for each guid, and `__NR_<name>` for each syscall.
 # `zig cc` is not used: it puts zig's own bundled libc headers ahead of -nostdinc/-isystem, so its proofs would
 # check zig's glibc/mingw headers instead of the pinned sysroot. `zig clang` is the bare clang 16 driver.
 # --sysroot TARGET=DIR uses DIR instead of `eng/headers.sh fetch TARGET` (for a hand-assembled sysroot).
@@ -52,7 +52,8 @@ warn() { echo "  warning: $*"; }
 resolve() {
   local file="$1" os="$2" target="$3"
   awk -v os="$os" -v tg="$target" -v file="$file" '
-    BEGIN { split("family targets header func struct type enum const guid syscall lib errno fast noerror", k, " ");
+    BEGIN { split("family targets header func struct type enum const guid syscall lib errno fast noerror opaque",
+                  k, " ");
             for (i in k) known[k[i]] = 1 }
     /^[ \t]*(#|$)/ { next }
     { key = $1; q = ""
@@ -106,8 +107,10 @@ ast_decls() {
       } else if (kind == "TypedefDecl") {
         if (!match(rest, /^[A-Za-z_][A-Za-z0-9_]* /)) next
         n = substr(rest, 1, RLENGTH - 1); t = substr(rest, RLENGTH + 1)
+        # A typedef of a record, directly or through another such typedef (glibc: sigset_t -> __sigset_t -> struct).
         isrec = 0; m = split(t, q, "\x27")
-        for (j = 2; j <= m; j += 2) if (q[j] ~ /^(struct|union) / && q[j] !~ /[*\[]/) isrec = 1
+        for (j = 2; j <= m; j += 2) if ((q[j] ~ /^(struct|union) / && q[j] !~ /[*\[]/) || (q[j] in rectd)) isrec = 1
+        if (isrec) rectd[n] = 1
         print "typedef\t" n "\t" (isrec ? "record" : "other")
       }
     }'
@@ -188,6 +191,10 @@ check_config() {
           else if (tok in rec) emit("struct", tok, rec[tok] " " tok)
           else if ((tok in td) && td[tok] == "record") emit("struct", tok, tok)
           else err("struct " tok ": no struct, union or typedef of a record")
+        } else if (key == "opaque") {
+          if (tok in rec) emit("opaque", tok, rec[tok] " " tok)
+          else if ((tok in td) && td[tok] == "record") emit("opaque", tok, tok)
+          else err("opaque " tok ": no struct, union or typedef of a record")
         } else if (key == "enum") {
           if (pat) { for (n in enm) if (index(n, p) == 1) { emit("enum", n, "enum " n); hits++ }
                      if (!hits) err("pattern enum " tok " matches no enum") }
@@ -235,6 +242,7 @@ check_config() {
       if ($1 == "func") printf "static __typeof__(&%s) sc_f%d = &%s;\n", $3, i, $3
       else if ($1 == "struct") printf "typedef char sc_s%d[sizeof(%s) + 1]; _Static_assert(__builtin_classify_type(*(%s *)0) == 12 || __builtin_classify_type(*(%s *)0) == 13, \"record\");\n", i, $3, $3, $3
       else if ($1 == "enum" || $1 == "type") printf "typedef char sc_t%d[sizeof(%s) + 1];\n", i, $3
+      else if ($1 == "opaque") printf "typedef %s *sc_o%d;\n", $3, i
       else if ($1 == "const" || $1 == "syscall") printf "static const __typeof__(%s) sc_c%d = %s; _Static_assert(SC_INT(%s), \"integer type\"); enum { sc_e%d = ((%s) != 0) };\n", $3, i, $3, $3, i, $3
       else if ($1 == "constx") printf "static const __typeof__(%s) sc_c%d = %s; _Static_assert(SC_INT(%s) || __builtin_classify_type(%s) == 5, \"integer or pointer type\"); _Pragma(\"clang diagnostic push\") _Pragma(\"clang diagnostic ignored \\\"-Wgnu-folding-constant\\\"\") enum { sc_e%d = _Generic((%s), SC_INTS(((%s) != 0)), default: ((__INTPTR_TYPE__)(%s) != 0)) }; _Pragma(\"clang diagnostic pop\")\n", $3, i, $3, $3, $3, i, $3, $3, $3
       else if ($1 == "guid") printf "static const GUID sc_g%d = %s;\n", i, $3
@@ -254,8 +262,9 @@ check_config() {
   fi
 
   local summary
-  summary="$(awk -F'\t' '{ k = $1 == "constx" ? "const" : $1; c[k]++; t++ } END { printf "func %d struct %d enum %d type %d const %d guid %d syscall %d = %d",
-    c["func"], c["struct"], c["enum"], c["type"], c["const"], c["guid"], c["syscall"], t }' "$d/items")"
+  summary="$(awk -F'\t' '{ k = $1 == "constx" ? "const" : $1; c[k]++; t++ }
+    END { printf "func %d struct %d enum %d type %d const %d guid %d syscall %d opaque %d = %d",
+    c["func"], c["struct"], c["enum"], c["type"], c["const"], c["guid"], c["syscall"], c["opaque"], t }' "$d/items")"
   printf '  %-18s %s\n' "$label" "$summary"
   echo "$fam|$label|$summary" >> "$WORK/summary"
   if [[ $LIST == 1 ]]; then awk -F'\t' '{ print "    " $1 " " $2 }' "$d/items"; fi

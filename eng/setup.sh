@@ -9,8 +9,9 @@ STAMP="$ROOT/.cache/setup.stamp"
 mkdir -p "$ROOT/.cache"
 
 # System packages: cross compilers are the independent oracles of the layout proofs; the rest are run-time
-# tools of the tests (wine for win-x64, qemu-user for linux-arm64, liburing for the C reference servers).
-APT_PACKAGES=(gcc gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 libc6-dev-arm64-cross liburing-dev
+# tools of the tests (wine for win-x64, qemu-user for linux-arm64, liburing for the C reference servers); git gives the
+# package version (eng/Versioning.targets), unzip lists the packed packages (eng/pack-summary.sh).
+APT_PACKAGES=(git unzip gcc gcc-aarch64-linux-gnu gcc-mingw-w64-x86-64 libc6-dev-arm64-cross liburing-dev
   wine64 wine qemu-user-static libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 libicu72:arm64 zlib1g:arm64 libssl3:arm64)
 # qemu-user runs the linux-arm64 self-contained test executables: they need the arm64 C runtime libraries.
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

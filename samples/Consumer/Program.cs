@@ -1,20 +1,15 @@
 using System;
 using System.Runtime.InteropServices;
-using System.Runtime.Versioning;
+using Syscalls;
 using Syscalls.Linux;
 using static Syscalls.Linux.LibC;
 
-// Which implementation the package resolved to: runtimes/<rid>/lib/net10.0 on a supported RID.
-Console.WriteLine($"Syscalls.Bindings: {typeof(LibC).Assembly.Location}");
+// A Linux program: the project declares it (Consumer.csproj, SupportedOSPlatform), so CA1416 checks every call
+// against Linux instead of warning on each one, and would still flag a Windows-only API used here.
+Console.WriteLine($"Syscalls.Bindings: {typeof(LibC).Assembly.Location}");   // runtimes/<rid>/lib/net10.0 of the package
 Console.WriteLine($"RID {RuntimeInformation.RuntimeIdentifier}");
-if (!OperatingSystem.IsLinux())
-{
-    Console.WriteLine("This sample makes Linux calls; nothing more to show on this OS.");
-    return 0;
-}
 return Sample.Run();
 
-[SupportedOSPlatform("linux")]
 internal static unsafe class Sample
 {
     public static int Run()
@@ -22,15 +17,25 @@ internal static unsafe class Sample
         Console.WriteLine($"getpid() = {getpid()} (Environment.ProcessId = {Environment.ProcessId})");
 
         int fd = Check(socket(AF_INET, (int)SOCK_STREAM, 0), "socket");
-        var addr = new sockaddr_in { sin_family = AF_INET, sin_port = 0 };
-        addr.sin_addr.s_addr = BitConverter.IsLittleEndian ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(INADDR_LOOPBACK) : INADDR_LOOPBACK;
+        var addr = new sockaddr_in { sin_family = AF_INET, sin_port = htons(0) };
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         Check(bind(fd, (sockaddr*)&addr, (uint)sizeof(sockaddr_in)), "bind");
         Check(listen(fd, 16), "listen");
         sockaddr_in bound;
         uint len = (uint)sizeof(sockaddr_in);
         Check(getsockname(fd, (sockaddr*)&bound, &len), "getsockname");
-        int port = (ushort)((bound.sin_port >> 8) | (bound.sin_port << 8));
-        Console.WriteLine($"listening socket {fd} on 127.0.0.1:{port}");
+        byte* text = stackalloc byte[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &bound.sin_addr, text, INET_ADDRSTRLEN);
+        Console.WriteLine($"listening socket {fd} on {Marshal.PtrToStringUTF8((nint)text)}:{ntohs(bound.sin_port)}");
+
+        // A second bind to the same address fails: the error is captured before anything else runs (the console
+        // write below makes P/Invokes of its own that would overwrite Marshal.GetLastPInvokeError()).
+        int other = Check(socket(AF_INET, (int)SOCK_STREAM, 0), "socket");
+        if (Errno.Failed(bind(other, (sockaddr*)&bound, len), out var inUse))
+        {
+            Console.WriteLine($"second bind: {inUse}");
+        }
+        Check(close(other), "close");
 
         int ep = Check(epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
         var ev = new epoll_event { events = EPOLLIN };
@@ -43,16 +48,11 @@ internal static unsafe class Sample
 
         Check(close(ep), "close");
         Check(close(fd), "close");
-        Console.WriteLine($"close(-1) = {close(-1)}, errno {Marshal.GetLastPInvokeError()} (EBADF = {EBADF})");
+        _ = Errno.Failed(close(-1), out var badFd);
+        Console.WriteLine($"close(-1): {badFd}");
         return 0;
     }
 
-    private static int Check(int result, string call)
-    {
-        if (result < 0)
-        {
-            throw new InvalidOperationException($"{call} failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-        return result;
-    }
+    private static int Check(int result, string call) =>
+        Errno.Failed(result, out var error) ? throw new InvalidOperationException($"{call}: {error}") : result;
 }

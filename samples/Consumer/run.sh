@@ -9,7 +9,9 @@ if ! ls "$ROOT"/artifacts/packages/Syscalls.Bindings.*.nupkg >/dev/null 2>&1; th
   echo "run.sh: no Syscalls.Bindings package in artifacts/packages; run ./build.sh pack first" >&2
   exit 1
 fi
-# The package version does not change between packs: drop the extracted copy so the new one is used.
-rm -rf "$HERE/obj/packages/syscalls.bindings"
-dotnet restore "$HERE" --force -v quiet -nologo
-dotnet run --project "$HERE" -c "$CONFIG" --no-restore
+# The version of the newest pack (eng/Versioning.targets: every pack of changed code has its own).
+pkg=$(ls -t "$ROOT"/artifacts/packages/Syscalls.Bindings.*.nupkg | head -1)
+version=$(basename "$pkg" .nupkg); version=${version#Syscalls.Bindings.}
+echo "Consumer: Syscalls.Bindings $version"
+dotnet restore "$HERE" -v quiet -nologo -p:SyscallsPackageVersion="$version"
+dotnet run --project "$HERE" -c "$CONFIG" --no-restore -p:SyscallsPackageVersion="$version"

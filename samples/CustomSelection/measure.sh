@@ -16,6 +16,9 @@ cd "$HERE"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 rm -rf obj/packages/syscalls.generator obj/pregenerated
+# The newest packed version (MSBuild reads the environment variable as the property run.sh passes).
+pkg=$(ls -t ../../artifacts/packages/Syscalls.Generator.*.nupkg | head -1)
+export SyscallsPackageVersion; SyscallsPackageVersion=$(basename "$pkg" .nupkg); SyscallsPackageVersion=${SyscallsPackageVersion#Syscalls.Generator.}
 dotnet restore --force -v quiet -nologo >/dev/null
 # One build that also writes the generated sources out (the baseline compiles exactly these) and logs csc's command.
 touch Program.cs

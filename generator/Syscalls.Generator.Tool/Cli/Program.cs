@@ -23,14 +23,15 @@ public static class Program
           scan-file X.h --target T [--target T2 ...] [--kernel K] [--out DIR] [--sysroot DIR] [--repo DIR]
                  scan one header with everything it declares as the API list; writes DIR/<stem>.<target>.abi,
                  or prints the facts when there is one target and no --out
-          regen --kernel K [--target T ...] [--move-pins] [--out DIR] [--families DIR] [--repo DIR]
+          regen [--kernel K] [--target T ...] [--move-pins] [--out DIR] [--families DIR] [--repo DIR]
                  (with --move-pins: eng/headers.sh pin --kernel K first) scan the Linux targets (or the given ones)
-                 with kernel headers K, print the diff against the facts in DIR, then write them
+                 with kernel headers K (default: headers/pins.txt default-kernel, the one the checked-in facts
+                 use), print the diff against the facts in DIR, then write them
           diff A.abi B.abi
                  summarize what changed from A to B
         the repository root is found by walking up from the current folder (or --repo) to Interop.sln or headers/;
         without --sysroot, each target's headers come from eng/headers.sh fetch <target> [--kernel K]
-        """ + "\n" + Commands.EmitCommand.Usage + """
+        """ + "\n" + Commands.EmitCommand.Usage + Commands.ConstantTypesCommand.Usage + """
         exit codes: 0 ok, 1 scan or input error, 2 usage, 3 a pinned header package is no longer served
         """;
 
@@ -55,6 +56,10 @@ public static class Program
             if (args[0] == "proof")
             {
                 return Commands.ProofCommand.Run(args.Skip(1).ToList(), stdout, err);
+            }
+            if (args[0] == "constant-types")
+            {
+                return Commands.ConstantTypesCommand.Run(args.Skip(1).ToList(), stdout, err);
             }
             var options = Options.Parse(args.Skip(1).ToList());
             return args[0] switch
@@ -100,8 +105,10 @@ public static class Program
         {
             throw new ScanException($"no API families in {repo.Relative(repo.FamiliesDir)} (headers/families/*.api)");
         }
-        var results = ScanTargets(repo, targets, o, stdout, t => t.Scan(families));
-        FactsFiles.WriteAll(results.Select(f => (Path.Combine(o.OutDir(repo), f.Target + ".abi"), FactsWriter.Write(f))));
+        var names = new List<DeclaredNames>();
+        var results = ScanTargets(repo, targets, o, stdout, t => t.Scan(families), names);
+        FactsFiles.WriteAll(results.Select(f => (Path.Combine(o.OutDir(repo), f.Target + ".abi"), FactsWriter.Write(f)))
+            .Concat(NamesFiles(repo, o, names)));
         return 0;
     }
 
@@ -134,20 +141,18 @@ public static class Program
     private static int Regen(Options o, TextWriter stdout)
     {
         o.ExpectPositional(0);
-        if (o.Kernel is null)
-        {
-            throw new ScanException("regen needs --kernel K", ScanException.Usage);
-        }
         var repo = o.Repo();
         if (o.MovePins)
         {
-            repo.MovePins(o.Kernel);
+            // Without --kernel, the pin of the kernel the checked-in facts use (headers/pins.txt default-kernel).
+            repo.MovePins(o.Kernel ?? repo.DefaultKernel);
         }
         var targets = o.TargetNames.Count > 0 ? o.Targets(repo, all: false)
             : repo.KnownTargets.Select(repo.Target).Where(t => t.IsLinux).ToList();
         var families = repo.Families();
-        var results = ScanTargets(repo, targets, o, stdout, t => t.Scan(families));
-        var writes = new List<(string, string)>();
+        var names = new List<DeclaredNames>();
+        var results = ScanTargets(repo, targets, o, stdout, t => t.Scan(families), names);
+        var writes = new List<(string, string)>(NamesFiles(repo, o, names));
         foreach (var facts in results)
         {
             string path = Path.Combine(o.OutDir(repo), facts.Target + ".abi");
@@ -168,11 +173,16 @@ public static class Program
         return 0;
     }
 
+    /// <summary>The <c>&lt;target&gt;.names</c> files beside the facts (FORMAT.md "Declared names").</summary>
+    private static IEnumerable<(string, string)> NamesFiles(Repo repo, Options o, IEnumerable<DeclaredNames> names) =>
+        names.Select(n => (Path.Combine(o.OutDir(repo), n.Target + ".names"), n.Write()));
+
     private static string ExistingFile(string path) =>
         File.Exists(path) ? path : throw new ScanException($"{path}: no such file");
 
     /// <summary>Fetches every sysroot first (eng/headers.sh is not safe to run twice at once), then scans.</summary>
-    private static List<AbiFacts> ScanTargets(Repo repo, IReadOnlyList<TargetConfig> targets, Options o, TextWriter stdout, Func<TargetScanner, AbiFacts> scan)
+    private static List<AbiFacts> ScanTargets(Repo repo, IReadOnlyList<TargetConfig> targets, Options o, TextWriter stdout,
+        Func<TargetScanner, AbiFacts> scan, List<DeclaredNames>? names = null)
     {
         if (o.Sysroot is not null && targets.Count != 1)
         {
@@ -192,7 +202,13 @@ public static class Program
             var watch = Stopwatch.StartNew();
             var facts = scan(scanners[i]);
             results.Add(facts);
-            stdout.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0}: scanned in {1:0.00} s: {2}", targets[i].Name, watch.Elapsed.TotalSeconds, Counts(facts)));
+            var declared = names is null ? null : scanners[i].ScanNames();
+            if (declared is not null)
+            {
+                names!.Add(declared);
+            }
+            stdout.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0}: scanned in {1:0.00} s: {2}{3}", targets[i].Name, watch.Elapsed.TotalSeconds,
+                Counts(facts), declared is null ? "" : $", {declared.Names.Count} declared names"));
         }
         if (scanners.Count > 1)
         {

@@ -44,28 +44,15 @@ internal sealed class ConstantClaims(AbiFacts facts, EmittedAssembly emitted)
                     $"C# {c.Type}") { Revealable = false });
                 item.Checks.Add(new(item, "sizeof", $"sizeof({c.Name})", CSpelling.Literal(c.Type.Size), $"C# {c.Type}"));
             }
-            else if (facts.FindConstant(c.Name) is not null)
+            else if (facts.FindConstant(c.Name) is not null || facts.TryFindEnumerator(c.Name, out _, out _))
             {
+                // A macro has the type of its expansion; an enumeration constant has type int when its value fits
+                // (C11 6.4.4.3), the enum's own type otherwise (GNU C): either way the compiler's type of the name
+                // itself is what C# must match, so a C caller and a C# caller mix it with other values alike.
                 ValueChecks(item, c.Name, expected, value, source);
                 item.Checks.Add(new(item, "sizeof", $"sizeof({c.Name})", CSpelling.Literal(c.Type.Size), $"C# {c.Type}"));
                 item.Checks.Add(new(item, c.Type.IsSigned ? "type is signed" : "type is unsigned", $"PROOF_SIGNED(__typeof__({c.Name}))", CSpelling.Bool(c.Type.IsSigned),
                     $"C# {c.Type}") { Revealable = false });
-            }
-            else if (facts.TryFindEnumerator(c.Name, out var owner, out _))
-            {
-                ValueChecks(item, c.Name, expected, value, source);
-                // An enumeration constant has type int in C; the type C# must match is the enum's own.
-                if (facts.FindEnum(owner!.Name) is not null && !owner.Name.Contains("__anon"))
-                {
-                    // An untagged enum named by a typedef (macOS `typedef enum { ... } clockid_t;`) has no
-                    // `enum clockid_t` in C: use the typedef of the enum's own name, as for records.
-                    string type = facts.FindTypedef(owner.Name) is { Type: EnumRefType e } && e.Name == owner.Name
-                        ? owner.Name
-                        : "enum " + owner.Name;
-                    item.Checks.Add(new(item, "sizeof(" + type + ")", $"sizeof({type})", CSpelling.Literal(c.Type.Size), $"C# {c.Type}"));
-                    item.Checks.Add(new(item, type + (c.Type.IsSigned ? " is signed" : " is unsigned"), $"PROOF_SIGNED({type})", CSpelling.Bool(c.Type.IsSigned),
-                        $"C# {c.Type}") { Revealable = false });
-                }
             }
             else if (c.Name.StartsWith("SYS_", System.StringComparison.Ordinal)
                      && facts.Syscalls.FirstOrDefault(s => s.Name == c.Name.Substring(4)) is { } sys)

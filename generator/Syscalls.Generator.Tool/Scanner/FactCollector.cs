@@ -21,6 +21,9 @@ internal sealed partial class FactCollector(TranslationUnit tu, TuIndex index, H
 
     public IReadOnlyList<string> Problems => _problems;
 
+    /// <summary>Records listed <c>opaque</c>: pointers to them are <c>*void</c>, and none is defined.</summary>
+    public HashSet<string> Opaque { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Asks for a declaration (record, enum, typedef or function); <paramref name="origin"/> is for messages.</summary>
     public void Need(Cursor decl, bool requested, string origin)
     {
@@ -266,8 +269,9 @@ internal sealed partial class FactCollector(TranslationUnit tu, TuIndex index, H
         {
             case TypeKind.Pointer:
                 var pointee = c.Pointee;
-                // A pointer to a record that is never defined (opaque handle) stays a pointer to void.
-                if (pointee.Kind is TypeKind.Record or TypeKind.Enum && pointee.SizeOf < 0)
+                // A pointer to a record that is never defined (opaque handle), or that the family declares opaque,
+                // stays a pointer to void.
+                if (pointee.Kind is TypeKind.Record or TypeKind.Enum && (pointee.SizeOf < 0 || IsOpaque(pointee)))
                 {
                     return new PointerType(CType.Void);
                 }
@@ -359,6 +363,10 @@ internal sealed partial class FactCollector(TranslationUnit tu, TuIndex index, H
                     type = type.ModifiedType;
                     continue;
                 case TypeKind.Pointer:
+                    if (IsOpaque(type.Pointee.Canonical))
+                    {
+                        return; // bound as *void: neither the record nor its typedef is needed
+                    }
                     type = type.Pointee;
                     continue;
                 case TypeKind.ConstantArray or TypeKind.IncompleteArray:
@@ -375,6 +383,19 @@ internal sealed partial class FactCollector(TranslationUnit tu, TuIndex index, H
                     return;
             }
         }
+    }
+
+    /// <summary>Whether a canonical type is a record the family lists as <c>opaque</c>.</summary>
+    private bool IsOpaque(ClangType canonical)
+    {
+        if (Opaque.Count == 0 || canonical.Kind != TypeKind.Record)
+        {
+            return false;
+        }
+        var decl = TuIndex.Normalize(canonical.Declaration);
+        string? name = index.UnnamedNames.TryGetValue(decl, out var known) ? known
+            : decl.IsAnonymous ? null : decl.Spelling;
+        return name is not null && Opaque.Contains(name);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 
 namespace Syscalls.Generator.Tool.Scanner;
 
@@ -13,6 +14,12 @@ internal sealed record TargetConfig(string Name, string Triple, string Os, strin
     /// <summary><c>NAME</c> or <c>NAME=VALUE</c>.</summary>
     public IReadOnlyList<string> Defines { get; init; } = [];
 
+    /// <summary>
+    /// The headers whose every declaration is listed in <c>headers/facts/&lt;target&gt;.names</c> (the <c>names</c>
+    /// lines): what a program on this target can include, so the Roslyn host can tell a name outside the catalogue.
+    /// </summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
+
     public bool IsLinux => Os == "linux";
 
     public static TargetConfig Read(string path)
@@ -21,6 +28,7 @@ internal sealed record TargetConfig(string Name, string Triple, string Os, strin
         string? triple = null, os = null, arch = null;
         var includes = new List<string>();
         var defines = new List<string>();
+        var names = new List<string>();
         var lines = File.ReadAllLines(path);
         for (int i = 0; i < lines.Length; i++)
         {
@@ -37,6 +45,7 @@ internal sealed record TargetConfig(string Name, string Triple, string Os, strin
                 case "arch": arch = value; break;
                 case "include": includes.Add(value); break;
                 case "define": defines.Add(value); break;
+                case "names": names.AddRange(words.Skip(1)); break;
             }
         }
         return new TargetConfig(name,
@@ -46,6 +55,7 @@ internal sealed record TargetConfig(string Name, string Triple, string Os, strin
         {
             Includes = includes,
             Defines = defines,
+            Names = names,
         };
     }
 }

@@ -118,6 +118,9 @@ internal sealed partial class TargetScanner
                         Missing(item, "typedef");
                     }
                     break;
+                case ApiItemKind.Opaque:
+                    ResolveOpaque(item);
+                    break;
                 case ApiItemKind.Const when item.IsExclusion:
                     break;
                 case ApiItemKind.Const when item.IsPattern:
@@ -136,6 +139,25 @@ internal sealed partial class TargetScanner
                         Missing(item, "guid macro");
                     }
                     break;
+            }
+        }
+
+        /// <summary>An <c>opaque</c> record: by tag, or by a typedef of a record (FORMAT.md).</summary>
+        private void ResolveOpaque(ApiItem item)
+        {
+            if (index.Records.TryGetValue(item.Name, out var tag) && tag.IsDefinition)
+            {
+                collector.Opaque.Add(item.Name);
+            }
+            else if (index.Typedefs.TryGetValue(item.Name, out var td)
+                && td.TypedefUnderlyingType.Canonical.Kind == TypeKind.Record)
+            {
+                var decl = TuIndex.Normalize(td.TypedefUnderlyingType.Canonical.Declaration);
+                collector.Opaque.Add(index.UnnamedNames.TryGetValue(decl, out var name) ? name : decl.Spelling);
+            }
+            else
+            {
+                Missing(item, "opaque struct/union");
             }
         }
 

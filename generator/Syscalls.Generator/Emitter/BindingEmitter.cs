@@ -79,7 +79,12 @@ public static class BindingEmitter
                     files.Add(new EmittedFile($"{stem}.{cls}.Functions.g.cs", LibraryWriter.WriteFunctions(os, layout, cls, e)));
                 }
             }
-            stats.Add(new EmitStats(layout.Target, layout.Functions.Count, layout.Functions.Sum(f => FunctionWriter.Overloads(f).Count()),
+            if (ErrorNameWriter.Write(os, layout, input.Families, e, stem) is { } errorNames)
+            {
+                files.Add(errorNames);
+            }
+            int methods = layout.Functions.Sum(f => FunctionWriter.Overloads(f).Count() + (f.Overload.Count > 0 ? 1 : 0));
+            stats.Add(new EmitStats(layout.Target, layout.Functions.Count, methods,
                 layout.Records.Count + layout.InlineArrays.Count(), layout.Constants.Count + layout.Guids.Count));
         }
         return new EmitResult(files)

@@ -26,14 +26,25 @@ internal sealed class CodeWriter
         return this;
     }
 
+    /// <summary>A brace on its own line: the body of the statements written just before (<c>fixed (...)</c>).</summary>
+    public CodeWriter OpenBlock()
+    {
+        Line("{");
+        _indent++;
+        return this;
+    }
+
     public CodeWriter Close(string suffix = "")
     {
         _indent--;
         return Line("}" + suffix);
     }
 
-    /// <summary>A <c>///</c> block: summary from the facts' doc (if any), remarks with the C origin (if any).</summary>
-    public CodeWriter Doc(string? summary, string? remarks = null)
+    /// <summary>
+    /// A <c>///</c> block: summary from the facts' doc (if any), remarks with the C origin (if any), and a link to the
+    /// reference page (if any).
+    /// </summary>
+    public CodeWriter Doc(string? summary, string? remarks = null, ReferencePage? page = null)
     {
         if (summary is { Length: > 0 })
         {
@@ -42,6 +53,10 @@ internal sealed class CodeWriter
         if (remarks is { Length: > 0 })
         {
             Line("/// <remarks>" + remarks + "</remarks>");
+        }
+        if (page is not null)
+        {
+            Line($"/// <seealso href=\"{Identifiers.Xml(page.Url)}\">{Identifiers.Xml(page.Label)}</seealso>");
         }
         return this;
     }

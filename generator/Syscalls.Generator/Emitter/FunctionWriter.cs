@@ -45,7 +45,7 @@ internal static class FunctionWriter
         {
             remarks += $" No libc wrapper: calls <c>syscall({f.SyscallConstant}, ...)</c>.";
         }
-        w.Doc(f.Doc, remarks);
+        w.Doc(f.Doc, remarks, f.Page);
 
         if (!e.IsNative(os))
         {

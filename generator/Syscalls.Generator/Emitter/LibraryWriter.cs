@@ -78,6 +78,11 @@ internal static class LibraryWriter
                 first = false;
                 FunctionWriter.Write(w, os, layout, f, overload, e);
             }
+            if (f.Overload.Count > 0)
+            {
+                w.Line();
+                OverloadWriter.Write(w, f, f.Page);
+            }
         }
         w.Close();
         return w.ToString();

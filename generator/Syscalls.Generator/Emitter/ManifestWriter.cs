@@ -96,7 +96,11 @@ internal static class ManifestWriter
                     Line(s, "func", ns + f.Class + "." + f.Name, ("sig", $"{f.Return.Code} {f.Name}({string.Join(", ", ps)})"),
                         ("entry", f.EntryPoint), ("lib", f.Library), ("variadic", f.IsVariadic ? N(v) : null),
                         ("via", f.Kind == FunctionKind.Syscall ? f.SyscallConstant : null),
-                        ("throws", e.IsNative(os) ? null : ""), ("c", f.Prototype));
+                        ("throws", e.IsNative(os) ? null : ""), ("page", f.Page?.Url), ("c", f.Prototype));
+                }
+                if (OverloadWriter.Signature(f) is { } overload)
+                {
+                    Line(s, "overload", ns + f.Class + "." + f.Name, ("sig", overload));
                 }
             }
         }
@@ -139,6 +143,10 @@ internal static class ManifestWriter
                     var ps = f.Parameters.Select(p => p.Type.Code + " " + p.Name)
                         .Concat(f.VariadicNames(v).Take(v).Select(n => "nint " + n));
                     lines.Add($"member {ns}{f.Class} method {f.Return.Code} {f.Name}({string.Join(", ", ps)})");
+                }
+                if (OverloadWriter.Signature(f) is { } overload)
+                {
+                    lines.Add($"member {ns}{f.Class} method {overload}");
                 }
             }
         }

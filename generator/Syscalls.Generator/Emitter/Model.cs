@@ -208,6 +208,15 @@ internal sealed record FunctionModel(string Name, string Class, CsType Return, I
     public string? Doc { get; init; }
     public string? Prototype { get; init; }
 
+    /// <summary>Its reference page (man7.org, Apple's man pages, learn.microsoft.com), from its family.</summary>
+    public ReferencePage? Page { get; init; }
+
+    /// <summary>
+    /// The pointer parameters its managed overload takes as spans or references, sorted by position; empty when the
+    /// family marks none (then there is no such overload).
+    /// </summary>
+    public IReadOnlyList<ParameterOverload> Overload { get; init; } = [];
+
     /// <summary>For <see cref="FunctionKind.Syscall"/>: the <c>SYS_</c> constant it passes.</summary>
     public string? SyscallConstant { get; init; }
 

@@ -166,7 +166,8 @@ internal sealed class OsModel
                 var f0 = fs[0];
                 bool sameShape = fs.All(f => f.Parameters.Count == f0.Parameters.Count && f.IsVariadic == f0.IsVariadic
                     && f.MaxVariadic == f0.MaxVariadic && f.Kind == f0.Kind && f.EntryPoint == f0.EntryPoint
-                    && f.Parameters.Select(p => p.Name).SequenceEqual(f0.Parameters.Select(p => p.Name)));
+                    && f.Parameters.Select(p => p.Name).SequenceEqual(f0.Parameters.Select(p => p.Name))
+                    && f.Overload.SequenceEqual(f0.Overload));
                 var ret = UnifyAll(fs.Select(f => f.Return));
                 var ps = Enumerable.Range(0, f0.Parameters.Count)
                     .Select(p => sameShape ? UnifyAll(fs.Select(f => f.Parameters[p].Type)) : null).ToList();

@@ -97,9 +97,9 @@ internal sealed class TargetModelBuilder
         }
         foreach (var e in _facts.Enums.Where(e => selection.Selects(e.Name, e.Family)))
         {
-            var type = TypeMapper.Primitive(e.Underlying, false, "enum " + e.Name);
             foreach (var x in e.Enumerators)
             {
+                var type = TypeMapper.EnumeratorType(e, x.Value);
                 model.Constants.Add(new ConstantModel(x.Name, type, x.Value, ClassOf(e.Family), ConstantKind.Enumerator)
                 {
                     Doc = x.Doc,
@@ -372,6 +372,8 @@ internal sealed class TargetModelBuilder
             || (family.ErrnoFor(_facts.Target, _facts.Provenance.Os) != "none"
                 && !family.Lists(ApiItemKind.NoError, f.Name, _facts.Target, _facts.Provenance.Os));
         int maxVariadic = _input.Options.VariadicArguments.TryGetValue(f.Name, out var n) ? n : _input.Options.MaxVariadicArguments;
+        var marks = family?.OverloadsOf(f.Name, _facts.Target, _facts.Provenance.Os) ?? [];
+        var overload = OverloadBuilder.Build(f, ps, marks, _facts.Target);
         return new FunctionModel(f.Name, Platform.ClassFor(lib, _input.Options.ClassNames), ret, ps)
         {
             EntryPoint = f.Name,
@@ -385,6 +387,8 @@ internal sealed class TargetModelBuilder
                 && (ret.Equals(CsType.Int) || ret.Equals(CsType.Long) || ret.Equals(CsType.NInt)),
             Doc = f.Doc,
             Prototype = f.Prototype,
+            Page = ReferencePages.For(f.Name, f.File, family, _facts),
+            Overload = overload,
         };
     }
 
@@ -407,7 +411,8 @@ internal sealed class TargetModelBuilder
                     continue; // an old kernel's headers: no io_uring
                 }
                 wanted.Add(w.Name);
-                Try(() => model.Functions.Add(w.Build(_types, cls, _platform.DllFor("libc"))));
+                Try(() => model.Functions.Add(w.Build(_types, cls, _platform.DllFor("libc"))
+                    with { Page = ReferencePages.For(w.Name, null, FamilyOf("io_uring"), _facts) }));
             }
         }
         foreach (var name in wanted)

@@ -119,6 +119,14 @@ internal sealed class TypeMapper(AbiFacts facts, Func<string, string?> recordNam
         return name is null ? null : new CsNamed(name, -1);
     }
 
+    /// <summary>
+    /// The C type of an enumeration constant: <c>int</c> when its value fits (C11 6.4.4.3, 6.7.2.2), whatever the
+    /// enum's underlying type; otherwise (a GNU C extension, <c>EPOLLET = 1u &lt;&lt; 31</c>) the enum's own type.
+    /// That is why C passes <c>SOCK_STREAM | SOCK_NONBLOCK</c> to an <c>int</c> parameter without a cast.
+    /// </summary>
+    public static CsNamed EnumeratorType(EnumFact e, System.Numerics.BigInteger value) =>
+        value >= int.MinValue && value <= int.MaxValue ? CsType.Int : Primitive(e.Underlying, false, "enum " + e.Name);
+
     public static CsNamed Primitive(PrimitiveType p, bool plainChar, string where) => p.Kind switch
     {
         P.Void => CsType.Void,

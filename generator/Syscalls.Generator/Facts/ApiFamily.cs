@@ -31,6 +31,50 @@ public enum ApiItemKind
     /// slot's own readers (<c>GetLastError</c>, <c>WSAGetLastError</c>) must be, or they would always read 0.
     /// </summary>
     NoError,
+
+    /// <summary>
+    /// Constants of this family (names or <c>PREFIX*</c> patterns) that are the OS's error numbers (<c>E*</c>,
+    /// <c>WSAE*</c>): the emitter writes their number-to-name table, which <c>Errno.Name</c> reads.
+    /// </summary>
+    Errors,
+
+    /// <summary>
+    /// A record the family's items reach only through pointers and that the bindings never look into (glibc's
+    /// <c>pthread_attr_t</c> behind <c>sigevent</c>): the scanner binds every pointer to it as <c>*void</c> and does
+    /// not define it, as it would for a record the headers only declare. For records whose members differ between the
+    /// architectures of one OS (<c>char __size[56]</c> on x86-64, <c>[64]</c> on arm64), which one public type cannot
+    /// describe.
+    /// </summary>
+    Opaque,
+
+    /// <summary>
+    /// <c>span FUNC:PTR/LEN</c>: a pointer and the element count that goes with it, which an overload takes as one
+    /// <c>Span&lt;T&gt;</c> (the call writes the elements: <c>recv</c>'s buffer, <c>epoll_wait</c>'s events).
+    /// </summary>
+    Span,
+
+    /// <summary>
+    /// <c>inspan FUNC:PTR/LEN</c>: as <see cref="Span"/>, a <c>ReadOnlySpan&lt;T&gt;</c> (the call only reads:
+    /// <c>send</c>).
+    /// </summary>
+    InSpan,
+
+    /// <summary>
+    /// <c>in FUNC:PTR[/LEN]</c>: a pointer to one object the call reads, which an overload takes as <c>in T</c>; with a
+    /// length (<c>bind</c>'s address), <c>T</c> is the caller's unmanaged type and the length is <c>sizeof(T)</c>.
+    /// </summary>
+    In,
+
+    /// <summary><c>ref FUNC:PTR[/LEN]</c>: as <see cref="In"/>, an object the call writes (<c>accept</c>'s).</summary>
+    Ref,
+
+    /// <summary>
+    /// <c>page WHERE [FUNC ...]</c>: the reference page of the functions (all of the family's without a name):
+    /// a man-page section (<c>2</c>: each function's own page), a page (<c>errno(3)</c>), or on Windows the header
+    /// folder of learn.microsoft.com's API reference (<c>ioapiset</c>). <see cref="ApiItem.Argument"/> is WHERE,
+    /// <see cref="ApiItem.Name"/> the function or <c>*</c>.
+    /// </summary>
+    Page,
 }
 
 /// <summary>
@@ -40,6 +84,12 @@ public enum ApiItemKind
 /// </summary>
 public sealed record ApiItem(ApiItemKind Kind, string Name, string File, int Line, string? Narrow)
 {
+    /// <summary>For a <c>page</c> line: where its functions are documented (the line's first word).</summary>
+    public string? Argument { get; init; }
+
+    /// <summary>The function an overload or page item is about: <c>recv</c> in <c>recv:2/3</c>.</summary>
+    public string Function => Name.IndexOf(':') is int colon && colon > 0 ? Name.Substring(0, colon) : Name;
+
     /// <summary>A <c>!NAME</c> or <c>!PREFIX*</c> on a const line: names the family's const patterns must not match.</summary>
     public bool IsExclusion => Name.StartsWith("!", StringComparison.Ordinal);
 
@@ -81,9 +131,32 @@ public sealed record ApiFamily(string Name, string File)
     /// <summary>How failures are reported: <c>errno</c>, <c>wsa</c>, <c>win32</c> or <c>none</c>.</summary>
     public string? ErrnoFor(string target, string os) => Last(ApiItemKind.Errno, target, os);
 
+    /// <summary>Whether an <c>errors</c> line of this family names the constant (or a pattern matches it) for this target.</summary>
+    public bool IsError(string constant, string target, string os) =>
+        ItemsFor(target, os).Any(i => i.Kind == ApiItemKind.Errors && i.Matches(constant));
+
     /// <summary>Whether a line of <paramref name="kind"/> (<c>fast</c>, <c>noerror</c>) names <paramref name="function"/> for this target.</summary>
     public bool Lists(ApiItemKind kind, string function, string target, string os) =>
         ItemsFor(target, os).Any(i => i.Kind == kind && i.Name == function);
+
+    /// <summary>The <c>span</c>, <c>inspan</c>, <c>in</c>, <c>ref</c> items of <paramref name="function"/> here.</summary>
+    public IReadOnlyList<ApiItem> OverloadsOf(string function, string target, string os) =>
+        ItemsFor(target, os).Where(i => IsOverload(i.Kind) && i.Function == function).ToList();
+
+    internal static bool IsOverload(ApiItemKind kind) =>
+        kind is ApiItemKind.Span or ApiItemKind.InSpan or ApiItemKind.In or ApiItemKind.Ref;
+
+    /// <summary>
+    /// The <c>page</c> item of <paramref name="function"/> on this target: a line naming it wins over a line for the
+    /// whole family, and among those a line narrowed to an OS or target wins. Null when no line applies.
+    /// </summary>
+    public ApiItem? PageOf(string function, string target, string os)
+    {
+        var pages = ItemsFor(target, os).Where(i => i.Kind == ApiItemKind.Page).ToList();
+        var named = pages.Where(i => i.Name == function).ToList();
+        var pick = named.Count > 0 ? named : pages.Where(i => i.Name == "*").ToList();
+        return pick.OrderBy(i => i.Narrow is null ? 0 : 1).LastOrDefault();
+    }
 
     private string? Last(ApiItemKind kind, string target, string os) =>
         ItemsFor(target, os).Where(i => i.Kind == kind).OrderBy(i => i.Narrow is null ? 0 : 1).LastOrDefault()?.Name;
@@ -107,6 +180,13 @@ public static class ApiFamilyReader
         ["errno"] = ApiItemKind.Errno,
         ["fast"] = ApiItemKind.Fast,
         ["noerror"] = ApiItemKind.NoError,
+        ["errors"] = ApiItemKind.Errors,
+        ["opaque"] = ApiItemKind.Opaque,
+        ["span"] = ApiItemKind.Span,
+        ["inspan"] = ApiItemKind.InSpan,
+        ["in"] = ApiItemKind.In,
+        ["ref"] = ApiItemKind.Ref,
+        ["page"] = ApiItemKind.Page,
     };
 
     private static readonly HashSet<string> Oses = new(StringComparer.Ordinal) { "linux", "darwin", "windows" };
@@ -183,17 +263,34 @@ public static class ApiFamilyReader
             {
                 throw Fail($"unknown key '{words[0]}' (known: family targets {string.Join(" ", Kinds.Keys)})");
             }
+            if (kind == ApiItemKind.Page)
+            {
+                if (!IsPageWhere(words[1]))
+                {
+                    throw Fail($"page '{words[1]}': expected a man-page section (2), a page (errno(3)) "
+                        + "or a header folder (ioapiset)");
+                }
+                items.AddRange(words.Length == 2
+                    ? [new ApiItem(kind, "*", path, lineNo, narrow) { Argument = words[1] }]
+                    : words.Skip(2).Select(w => new ApiItem(kind, w, path, lineNo, narrow) { Argument = words[1] }));
+                continue;
+            }
             foreach (var word in words.Skip(1))
             {
+                if (ApiFamily.IsOverload(kind) && !IsOverloadWord(word, kind))
+                {
+                    string alone = kind is ApiItemKind.In or ApiItemKind.Ref ? " or FUNC:PTR" : "";
+                    throw Fail($"'{word}': expected FUNC:PTR/LEN{alone} (parameters by 1-based position or by name)");
+                }
                 bool exclusion = word.StartsWith("!", StringComparison.Ordinal);
                 if (exclusion && (kind != ApiItemKind.Const || word.Length == 1))
                 {
                     throw Fail($"'{word}': only const lines hold exclusions (!NAME or !PREFIX*)");
                 }
                 int star = word.IndexOf('*');
-                if (star >= 0 && (star != word.Length - 1 || kind is not (ApiItemKind.Const or ApiItemKind.Record or ApiItemKind.Enum)))
+                if (star >= 0 && (star != word.Length - 1 || kind is not (ApiItemKind.Const or ApiItemKind.Record or ApiItemKind.Enum or ApiItemKind.Errors)))
                 {
-                    throw Fail($"'{word}': only const, struct and enum items may be patterns, and only with a trailing *");
+                    throw Fail($"'{word}': only const, errors, struct and enum items may be patterns, and only with a trailing *");
                 }
                 items.Add(new ApiItem(kind, word, path, lineNo, narrow));
             }
@@ -202,13 +299,52 @@ public static class ApiFamilyReader
         {
             throw new FactsFormatException(path, 1, "no 'family NAME' line");
         }
-        // fast and noerror are promises about functions this family binds, so they must name one.
+        // fast, noerror, overloads and pages are about functions this family binds, so they must name one.
         var functions = new HashSet<string>(items.Where(i => i.Kind == ApiItemKind.Func).Select(i => i.Name), StringComparer.Ordinal);
-        if (items.FirstOrDefault(i => i.Kind is ApiItemKind.Fast or ApiItemKind.NoError && !functions.Contains(i.Name)) is { } stray)
+        bool AboutAFunction(ApiItem i) =>
+            i.Kind is ApiItemKind.Fast or ApiItemKind.NoError or ApiItemKind.Page || ApiFamily.IsOverload(i.Kind);
+        var stray = items.FirstOrDefault(i => AboutAFunction(i) && i.Name != "*" && !functions.Contains(i.Function));
+        if (stray is not null)
         {
+            string key = Kinds.First(k => k.Value == stray.Kind).Key;
             throw new FactsFormatException(path, stray.Line,
-                $"{(stray.Kind == ApiItemKind.Fast ? "fast" : "noerror")} '{stray.Name}': not a function this family lists on a func line");
+                $"{key} '{stray.Function}': not a function this family lists on a func line");
         }
         return new ApiFamily(name, path) { Targets = targets, Items = items };
     }
+
+    /// <summary><c>FUNC:PTR/LEN</c>, for <c>in</c>/<c>ref</c> also <c>FUNC:PTR</c>; PTR, LEN a position or a name.</summary>
+    private static bool IsOverloadWord(string word, ApiItemKind kind)
+    {
+        var parts = word.Split(':');
+        if (parts.Length != 2 || !IsName(parts[0]))
+        {
+            return false;
+        }
+        var ps = parts[1].Split('/');
+        bool lengthOptional = kind is ApiItemKind.In or ApiItemKind.Ref;
+        return (ps.Length == 2 || (ps.Length == 1 && lengthOptional)) && ps.All(IsName);
+    }
+
+    /// <summary>
+    /// A section (<c>2</c>, <c>3p</c>), a page with its section (<c>errno(3)</c>), or a header folder
+    /// (<c>ioapiset</c>).
+    /// </summary>
+    private static bool IsPageWhere(string word)
+    {
+        int open = word.IndexOf('(');
+        if (open > 0 && word.EndsWith(")", StringComparison.Ordinal))
+        {
+            return IsSection(word.Substring(open + 1, word.Length - open - 2))
+                && word.Substring(0, open).All(c => IsNameChar(c) || c is '.' or '-');
+        }
+        return IsSection(word) || word.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
+    }
+
+    internal static bool IsSection(string s) =>
+        s.Length > 0 && char.IsDigit(s[0]) && s.All(c => char.IsDigit(c) || (c >= 'a' && c <= 'z'));
+
+    private static bool IsName(string s) => s.Length > 0 && s.All(IsNameChar);
+
+    private static bool IsNameChar(char c) => char.IsLetterOrDigit(c) || c == '_';
 }

@@ -37,31 +37,55 @@ internal enum NameKind
 /// <summary>A name the facts of one OS declare: its kind and the name the emitter selects it by.</summary>
 internal sealed record KnownName(string Name, NameKind Kind, string EmitName, string? Detail);
 
+/// <summary>A name the headers of one OS declare outside the catalogue, on which of its targets.</summary>
+internal sealed record OutsideName(DeclaredName Name, IReadOnlyList<string> Targets);
+
 /// <summary>
-/// Every facts file and family list, with the names each OS declares. Equal when the files are equal: the index is
-/// derived from them.
+/// Every facts file, family list and declared-names file, with the names each OS declares. Equal when the files are
+/// equal: the index is derived from them.
 /// </summary>
 internal sealed class Catalog : IEquatable<Catalog>
 {
-    private Catalog(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families)
+    private Catalog(EquatableArray<InputFile<AbiFacts>> facts, EquatableArray<InputFile<ApiFamily>> families,
+        EquatableArray<InputFile<DeclaredNames>> names)
     {
         Files = facts;
         FamilyFiles = families;
-        Targets = facts.Where(f => f.Facts is not null).Select(f => f.Facts!)
+        NamesFiles = names;
+        Targets = facts.Where(f => f.Value is not null).Select(f => f.Value!)
             .GroupBy(f => f.Target, StringComparer.Ordinal).Select(g => g.First())
             .OrderBy(f => f.Target, StringComparer.Ordinal).ToList();
-        Families = families.Where(f => f.Family is not null).Select(f => f.Family!).ToList();
+        Families = families.Where(f => f.Value is not null).Select(f => f.Value!).ToList();
         Oses = Targets.Select(t => t.Provenance.Os).Distinct().OrderBy(o => o, StringComparer.Ordinal).ToList();
         foreach (var os in Oses)
         {
             _names[os] = Index(TargetsOf(os));
         }
+        var declared = names.Where(n => n.Value is not null).Select(n => n.Value!).ToList();
+        foreach (var os in Oses)
+        {
+            var targets = TargetsOf(os).Select(t => t.Target).ToList();
+            var outside = new Dictionary<string, OutsideName>(StringComparer.Ordinal);
+            var ofOs = declared.Where(d => targets.Contains(d.Target)).OrderBy(d => targets.IndexOf(d.Target));
+            foreach (var list in ofOs)
+            {
+                foreach (var n in list.Names)
+                {
+                    outside[n.Name] = outside.TryGetValue(n.Name, out var seen)
+                        ? seen with { Targets = [.. seen.Targets, list.Target] }
+                        : new OutsideName(n, [list.Target]);
+                }
+            }
+            _outside[os] = outside;
+        }
     }
 
     private readonly Dictionary<string, IReadOnlyDictionary<string, KnownName>> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, OutsideName>> _outside = new(StringComparer.Ordinal);
 
-    public EquatableArray<FactsFile> Files { get; }
-    public EquatableArray<FamilyFile> FamilyFiles { get; }
+    public EquatableArray<InputFile<AbiFacts>> Files { get; }
+    public EquatableArray<InputFile<ApiFamily>> FamilyFiles { get; }
+    public EquatableArray<InputFile<DeclaredNames>> NamesFiles { get; }
 
     /// <summary>The readable facts, one per target, sorted by target name.</summary>
     public IReadOnlyList<AbiFacts> Targets { get; }
@@ -74,17 +98,34 @@ internal sealed class Catalog : IEquatable<Catalog>
     private static Catalog? s_last;
 
     /// <summary>The catalog of these files; the previous one when the files are the same (see <see cref="LastParsed{T}"/>).</summary>
-    public static Catalog Create(EquatableArray<FactsFile> facts, EquatableArray<FamilyFile> families)
+    public static Catalog Create(EquatableArray<InputFile<AbiFacts>> facts,
+        EquatableArray<InputFile<ApiFamily>> families, EquatableArray<InputFile<DeclaredNames>> names)
     {
-        var sortedFacts = new EquatableArray<FactsFile>(facts.OrderBy(f => f.Path, StringComparer.Ordinal));
-        var sortedFamilies = new EquatableArray<FamilyFile>(families.OrderBy(f => f.Path, StringComparer.Ordinal));
+        var sortedFacts = ByPath(facts);
+        var sortedFamilies = ByPath(families);
+        var sortedNames = ByPath(names);
         var last = s_last;
-        if (last is not null && last.Files.Equals(sortedFacts) && last.FamilyFiles.Equals(sortedFamilies))
+        if (last is not null && last.Files.Equals(sortedFacts) && last.FamilyFiles.Equals(sortedFamilies)
+            && last.NamesFiles.Equals(sortedNames))
         {
             return last;
         }
-        return s_last = new Catalog(sortedFacts, sortedFamilies);
+        return s_last = new Catalog(sortedFacts, sortedFamilies, sortedNames);
     }
+
+    /// <summary>Every name the headers of <paramref name="os"/> declare (<c>*.names</c>), catalogued or not.</summary>
+    public IEnumerable<string> DeclaredNamesOf(string os) => _outside.TryGetValue(os, out var names) ? names.Keys : [];
+
+    /// <summary>
+    /// What the headers of <paramref name="os"/> declare under <paramref name="name"/> (the <c>*.names</c> files), or
+    /// null. Asked for a name the catalogue lacks, it tells one outside the catalogue from one no header declares.
+    /// </summary>
+    public OutsideName? OutsideOf(string os, string name) =>
+        _outside.TryGetValue(os, out var names) && names.TryGetValue(name, out var hit) ? hit : null;
+
+    private static EquatableArray<InputFile<T>> ByPath<T>(EquatableArray<InputFile<T>> files)
+        where T : class =>
+        new(files.OrderBy(f => f.Path, StringComparer.Ordinal));
 
     /// <summary>The targets of one OS, x64 first (the emitter's order).</summary>
     public IReadOnlyList<AbiFacts> TargetsOf(string os) =>
@@ -95,7 +136,8 @@ internal sealed class Catalog : IEquatable<Catalog>
         _names.TryGetValue(os, out var names) ? names : new Dictionary<string, KnownName>();
 
     public IEnumerable<DiagnosticInfo> Errors =>
-        Files.Select(f => f.Error).Concat(FamilyFiles.Select(f => f.Error)).Where(e => e is not null)!;
+        Files.Select(f => f.Error).Concat(FamilyFiles.Select(f => f.Error)).Concat(NamesFiles.Select(f => f.Error))
+            .Where(e => e is not null)!;
 
     private static Dictionary<string, KnownName> Index(IReadOnlyList<AbiFacts> targets)
     {
@@ -167,9 +209,11 @@ internal sealed class Catalog : IEquatable<Catalog>
         return names;
     }
 
-    public bool Equals(Catalog? other) => other is not null && Files.Equals(other.Files) && FamilyFiles.Equals(other.FamilyFiles);
+    public bool Equals(Catalog? other) =>
+        other is not null && Files.Equals(other.Files) && FamilyFiles.Equals(other.FamilyFiles)
+        && NamesFiles.Equals(other.NamesFiles);
 
     public override bool Equals(object? obj) => Equals(obj as Catalog);
 
-    public override int GetHashCode() => Files.GetHashCode() ^ FamilyFiles.GetHashCode();
+    public override int GetHashCode() => Files.GetHashCode() ^ FamilyFiles.GetHashCode() ^ NamesFiles.GetHashCode();
 }

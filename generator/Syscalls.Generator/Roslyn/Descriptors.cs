@@ -73,10 +73,27 @@ internal static class Descriptors
         "'{0}' is a typedef ({1}): nothing is generated for it; the signatures that use it have its C# type directly",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor OutsideCatalogue = new(
+        "SYSGEN012", "Name outside the catalogue",
+        "'{0}' is declared by {1}, but no API family lists it, so the package has no facts for it: it is outside the "
+            + "catalogue. To add it, {2}.",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+        description: "The generator emits what the API families of the package (headers/families/*.api) list and the "
+            + "scanner proved; the headers declare more. A name the headers declare but no family lists is added to a "
+            + "family, scanned (./build.sh regen) and proven like every other before the generator can emit it.");
+
+    public static readonly DiagnosticDescriptor NamespaceCollision = new(
+        "SYSGEN013", "Generated namespace collides with Syscalls.Bindings",
+        "SyscallsNamespace '{0}' is the root namespace of {1}, which this project references (directly or through "
+            + "Syscalls.Runtime): the generated {0}.Linux.LibC and the others would hide the package's types (CS0436) and "
+            + "lose every member the list does not name. Nothing is generated; set another <SyscallsNamespace> "
+            + "(the default is Syscalls.Generated), or call {1} directly.",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = new[]
     {
         UnknownName, EmptyPattern, ArchitectureSpecific, UnknownRid, InvalidOption, EmitterFailed, BadInputFile,
-        MissingFacts, InvalidLine, UnsafeRequired, NothingToGenerate,
+        MissingFacts, InvalidLine, UnsafeRequired, NothingToGenerate, OutsideCatalogue, NamespaceCollision,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor Find(string id) => ById[id];

@@ -24,7 +24,14 @@ internal sealed record HostOutput(EquatableArray<GeneratedFile> Files, Equatable
 /// </summary>
 internal static class HostEmitter
 {
-    public static HostOutput Emit(EmitRequest request, Catalog catalog, HostOptions options, bool allowUnsafe)
+    /// <summary>The shipped bindings: namespaces <c>Syscalls.Linux</c>, <c>.Darwin</c>, <c>.Windows</c>.</summary>
+    public const string BindingsAssembly = "Syscalls.Bindings";
+
+    /// <summary>The root namespace of Syscalls.Bindings: generated code under it declares its types again.</summary>
+    public const string BindingsNamespace = "Syscalls";
+
+    public static HostOutput Emit(EmitRequest request, Catalog catalog, HostOptions options, bool allowUnsafe,
+        bool referencesBindings)
     {
         var diagnostics = options.Diagnostics.ToList();
         var files = new List<GeneratedFile>();
@@ -37,6 +44,14 @@ internal static class HostEmitter
         if (!allowUnsafe)
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsafeRequired, null));
+            return Done();
+        }
+        if (referencesBindings && options.RootNamespace == BindingsNamespace)
+        {
+            // The generated Syscalls.Linux.LibC would hide the package's (CS0436), and every member the list does not
+            // name would be missing (CS0117): generate nothing and say why.
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NamespaceCollision, null, options.RootNamespace,
+                BindingsAssembly));
             return Done();
         }
         AbiFacts? rid = null;

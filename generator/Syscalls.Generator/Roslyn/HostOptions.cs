@@ -12,7 +12,7 @@ internal sealed record LibraryClass(string Library, string ClassName);
 
 /// <summary>
 /// The MSBuild properties the host reads (declared CompilerVisibleProperty by the package's build props):
-/// <c>SyscallsVisibility</c> (public|internal, default internal), <c>SyscallsNamespace</c> (default Syscalls),
+/// <c>SyscallsVisibility</c> (public|internal, default internal), <c>SyscallsNamespace</c> (default Syscalls.Generated),
 /// <c>SyscallsClassName</c> (<c>Native</c> for every library, or <c>libc=Posix;ws2_32=Winsock</c>), and the target:
 /// <c>SyscallsRid</c>, else <c>RuntimeIdentifier</c>.
 /// </summary>
@@ -24,7 +24,11 @@ internal sealed record HostOptions(
     string RidProperty,
     EquatableArray<DiagnosticInfo> Diagnostics)
 {
-    public const string DefaultNamespace = "Syscalls";
+    /// <summary>
+    /// Not <c>Syscalls</c>: that is Syscalls.Bindings' root (Syscalls.Linux.LibC), which a project using Syscalls.Runtime
+    /// references; generated types under it would hide the package's (CS0436) and lose every member not listed.
+    /// </summary>
+    public const string DefaultNamespace = "Syscalls.Generated";
 
     /// <summary>The library names the emitter knows a class for; <c>*</c> maps each of them.</summary>
     private static readonly string[] KnownLibraries = ["libc", "ws2_32", "kernel32", "mswsock", "ntdll"];

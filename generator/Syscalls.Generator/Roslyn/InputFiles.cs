@@ -5,16 +5,18 @@ using Syscalls.Generator.Facts;
 namespace Syscalls.Generator.Roslyn;
 
 /// <summary>
-/// One <c>*.abi</c> AdditionalFile, parsed. Equal when path and text are equal: the parsed model has no value
-/// equality of its own, and the text is what it is a pure function of.
+/// One AdditionalFile the generator reads, parsed: the ABI facts (<c>*.abi</c>), an API family list (<c>*.api</c>),
+/// the names a target's headers declare (<c>*.names</c>). Equal when path and text are equal: the parsed models have no
+/// value equality of their own, and the text is what they are a pure function of.
 /// </summary>
-internal sealed class FactsFile : IEquatable<FactsFile>
+internal sealed class InputFile<T> : IEquatable<InputFile<T>>
+    where T : class
 {
-    private FactsFile(string path, string text, AbiFacts? facts, DiagnosticInfo? error)
+    private InputFile(string path, string text, T? value, DiagnosticInfo? error)
     {
         Path = path;
         Text = text;
-        Facts = facts;
+        Value = value;
         Error = error;
     }
 
@@ -22,89 +24,79 @@ internal sealed class FactsFile : IEquatable<FactsFile>
     public string Text { get; }
 
     /// <summary>Null when the file could not be read; <see cref="Error"/> says why.</summary>
-    public AbiFacts? Facts { get; }
+    public T? Value { get; }
 
     public DiagnosticInfo? Error { get; }
 
-    public static bool IsFactsFile(string path) => path.EndsWith(".abi", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The parse of the text (<paramref name="parse"/>: text, path), or why it failed (SYSGEN007).</summary>
+    public static InputFile<T> Load(string path, string? text, Func<string, string, T> parse) =>
+        LastParsed<InputFile<T>>.Get(path, text, (p, t) => Parse(p, t, parse));
 
-    public static FactsFile Load(string path, string? text) => LastParsed<FactsFile>.Get(path, text, Parse);
-
-    private static FactsFile Parse(string path, string? text)
+    private static InputFile<T> Parse(string path, string? text, Func<string, string, T> parse)
     {
         if (text is null)
         {
-            return new FactsFile(path, "", null, DiagnosticInfo.Create(Descriptors.BadInputFile, null, path + ": cannot be read"));
+            var unreadable = DiagnosticInfo.Create(Descriptors.BadInputFile, null, path + ": cannot be read");
+            return new InputFile<T>(path, "", null, unreadable);
         }
         try
         {
-            var facts = FactsReader.Read(text, path);
-            // The model's lookups build their indexes on first use: build them now, before LastParsed shares the
-            // model with compilations running concurrently in the compiler server.
-            facts.FindRecord("");
-            facts.FindEnum("");
-            facts.FindTypedef("");
-            facts.FindFunction("");
-            facts.FindConstant("");
-            facts.TryFindEnumerator("", out _, out _);
-            return new FactsFile(path, text, facts, null);
+            return new InputFile<T>(path, text, parse(text, path), null);
         }
         catch (FactsFormatException e)
         {
-            return new FactsFile(path, text, null, DiagnosticInfo.Create(Descriptors.BadInputFile, InputFileErrors.At(e), e.Message));
+            var bad = DiagnosticInfo.Create(Descriptors.BadInputFile, InputFileErrors.At(e), e.Message);
+            return new InputFile<T>(path, text, null, bad);
         }
     }
 
-    public bool Equals(FactsFile? other) =>
-        other is not null && string.Equals(Path, other.Path, StringComparison.Ordinal) && string.Equals(Text, other.Text, StringComparison.Ordinal);
+    public bool Equals(InputFile<T>? other) =>
+        other is not null && string.Equals(Path, other.Path, StringComparison.Ordinal)
+        && string.Equals(Text, other.Text, StringComparison.Ordinal);
 
-    public override bool Equals(object? obj) => Equals(obj as FactsFile);
+    public override bool Equals(object? obj) => Equals(obj as InputFile<T>);
 
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Path) ^ Text.Length;
 }
 
-/// <summary>One <c>*.api</c> AdditionalFile (an API family list), parsed; equal when path and text are equal.</summary>
-internal sealed class FamilyFile : IEquatable<FamilyFile>
+/// <summary>Which AdditionalFiles are which, and how each kind is parsed.</summary>
+internal static class InputFiles
 {
-    private FamilyFile(string path, string text, ApiFamily? family, DiagnosticInfo? error)
+    public static bool IsFacts(string path) => path.EndsWith(".abi", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsFamily(string path) => path.EndsWith(".api", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsNames(string path) => path.EndsWith(".names", StringComparison.OrdinalIgnoreCase);
+
+    public static InputFile<AbiFacts> LoadFacts(string path, string? text) =>
+        InputFile<AbiFacts>.Load(path, text, ReadFacts);
+
+    private static AbiFacts ReadFacts(string t, string p)
     {
-        Path = path;
-        Text = text;
-        Family = family;
-        Error = error;
+        var facts = FactsReader.Read(t, p);
+        // The model's lookups build their indexes on first use: build them now, before LastParsed shares the model
+        // with compilations running concurrently in the compiler server.
+        facts.FindRecord("");
+        facts.FindEnum("");
+        facts.FindTypedef("");
+        facts.FindFunction("");
+        facts.FindConstant("");
+        facts.TryFindEnumerator("", out _, out _);
+        return facts;
     }
 
-    public string Path { get; }
-    public string Text { get; }
-    public ApiFamily? Family { get; }
-    public DiagnosticInfo? Error { get; }
+    public static InputFile<ApiFamily> LoadFamily(string path, string? text) =>
+        InputFile<ApiFamily>.Load(path, text, (t, p) => ApiFamilyReader.Read(t, p));
 
-    public static bool IsFamilyFile(string path) => path.EndsWith(".api", StringComparison.OrdinalIgnoreCase);
+    public static InputFile<DeclaredNames> LoadNames(string path, string? text) =>
+        InputFile<DeclaredNames>.Load(path, text, ReadNames);
 
-    public static FamilyFile Load(string path, string? text) => LastParsed<FamilyFile>.Get(path, text, Parse);
-
-    private static FamilyFile Parse(string path, string? text)
+    private static DeclaredNames ReadNames(string t, string p)
     {
-        if (text is null)
-        {
-            return new FamilyFile(path, "", null, DiagnosticInfo.Create(Descriptors.BadInputFile, null, path + ": cannot be read"));
-        }
-        try
-        {
-            return new FamilyFile(path, text, ApiFamilyReader.Read(text, path), null);
-        }
-        catch (FactsFormatException e)
-        {
-            return new FamilyFile(path, text, null, DiagnosticInfo.Create(Descriptors.BadInputFile, InputFileErrors.At(e), e.Message));
-        }
+        var names = DeclaredNames.Read(t, p);
+        names.Find(""); // the index, built before the model is shared (as above)
+        return names;
     }
-
-    public bool Equals(FamilyFile? other) =>
-        other is not null && string.Equals(Path, other.Path, StringComparison.Ordinal) && string.Equals(Text, other.Text, StringComparison.Ordinal);
-
-    public override bool Equals(object? obj) => Equals(obj as FamilyFile);
-
-    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Path) ^ Text.Length;
 }
 
 internal static class InputFileErrors

@@ -78,6 +78,11 @@ internal static class SelectionResolver
                 found.Add(new ResolvedName(os, known.Name, known.Kind, known.EmitName));
             }
         }
+        if (found.Count == 0 && CatalogueEdge.Explain(entry, oses, catalog) is { } outside)
+        {
+            diagnostics.Add(outside);
+            return found;
+        }
         if (found.Count == 0)
         {
             string where = entry.Os is null ? "" : " for " + entry.Os;
@@ -90,7 +95,12 @@ internal static class SelectionResolver
             else
             {
                 var candidates = oses.SelectMany(o => catalog.NamesOf(o).Keys).Distinct(StringComparer.Ordinal);
-                hint = DidYouMean.Suggest(entry.Name, candidates) is { } s ? $". Did you mean '{s}'?" : "";
+                // A near miss of the catalogue first; else of a name the headers declare outside it (SYSGEN012 then
+                // says how to add that one).
+                hint = DidYouMean.Suggest(entry.Name, candidates) is { } s ? $". Did you mean '{s}'?"
+                    : DidYouMean.Suggest(entry.Name, oses.SelectMany(catalog.DeclaredNamesOf).Distinct(StringComparer.Ordinal)) is { } o
+                    ? $". Did you mean '{o}' (declared by the headers, outside the catalogue)?"
+                    : "";
             }
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownName, entry.Where, entry.Name, where, hint));
             return found;

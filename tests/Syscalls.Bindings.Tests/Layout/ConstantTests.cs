@@ -76,6 +76,30 @@ public sealed class ConstantTests
     }
 
     [Fact]
+    public void Constants_EveryEnumerator_TypedIntAsInCWhenItFits()
+    {
+        var facts = HostFacts.Require();
+        Assert.SkipWhen(facts.Enums.Count == 0, $"{facts.Target} declares no enums");
+        var cls = Classes(facts);
+        var wrong = new List<string>();
+        foreach (var e in facts.Enums)
+        {
+            foreach (var x in e.Enumerators)
+            {
+                var type = cls.Select(c => c.GetField(x.Name, Static)?.FieldType ?? c.GetProperty(x.Name, Static)?.PropertyType)
+                    .FirstOrDefault(t => t is not null);
+                // C11 6.4.4.3: an enumeration constant has type int; GNU C gives one that does not fit the enum's type.
+                bool fits = x.Value >= int.MinValue && x.Value <= int.MaxValue;
+                if (fits ? type != typeof(int) : type == typeof(int))
+                {
+                    wrong.Add($"{x.Name} = {x.Value} (enum {e.Name}, underlying {e.Underlying}): compiled as {type?.Name ?? "(missing)"}");
+                }
+            }
+        }
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    [Fact]
     public void Constants_IoUringSyscallNumbers_TargetsNumbers()
     {
         var facts = HostFacts.Require();

@@ -8,8 +8,8 @@ namespace Syscalls.Bindings.Tests.Proofs;
 
 /// <summary>
 /// A proof that cannot fail proves nothing: a RID's real bindings are read, then the proof is told they declare
-/// something else (a struct 8 bytes larger, a field one byte further, a constant off by one, a parameter of the
-/// wrong size, a bitfield one bit over, a GUID with one byte changed, a function-pointer typedef's parameter of the
+/// something else (a struct 8 bytes larger, a field one byte further, a constant off by one, an enumerator typed
+/// unsigned where C types it int, a parameter of the wrong size, a bitfield one bit over, a GUID with one byte changed, a function-pointer typedef's parameter of the
 /// wrong size) and the compiler must reject exactly those
 /// items, each failure naming the item and the property that differs. linux-x64 has the most items; win-x64 has
 /// bitfields (SCOPE_ID) and GUIDs, whose claims are read back from the compiler's assembly instead.
@@ -79,6 +79,14 @@ public sealed class ProofCanFailTests
         {
             constants[c] = constants[c] with { Value = constants[c].Value + 1 };
             wrong.Add((constants[c].Name, "value"));
+        }
+        // An enumeration constant typed as its enum's underlying type (uint for glibc's enum __socket_type), not as C
+        // types it (int): what the emitter did before it followed C's rule.
+        int en = constants.FindIndex(x => x.Namespace == scope && x.Name == "SOCK_STREAM");
+        if (en >= 0 && en != c)
+        {
+            constants[en] = constants[en] with { Type = new ManagedType("uint", ManagedKind.Integer, 4) };
+            wrong.Add((constants[en].Name, "type is unsigned"));
         }
         int g = constants.FindIndex(x => x.Namespace == scope && x.GuidValue is not null);
         if (g >= 0)

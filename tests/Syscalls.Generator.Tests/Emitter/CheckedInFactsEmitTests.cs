@@ -17,7 +17,7 @@ public sealed class CheckedInFactsEmitTests
 {
     private static readonly Lazy<EmitInput?> Input = new(Load);
 
-    private static EmitInput Require()
+    internal static EmitInput Require()
     {
         var input = Input.Value;
         Assert.SkipWhen(input is null, "no headers/facts/*.abi in this checkout (the scanner has not written them)");
@@ -98,6 +98,69 @@ public sealed class CheckedInFactsEmitTests
         Assert.True(at >= 0, $"{function}: no {import}");
         int declaration = all.IndexOf("static partial", at, StringComparison.Ordinal);
         Assert.Equal(fast, all.Substring(at, declaration - at).Contains("[SuppressGCTransition]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Emit_CheckedInFacts_EveryFunctionLinksItsReferencePage()
+    {
+        var input = Require();
+        var missing = new List<string>();
+        var pages = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rid in input.Targets.Select(t => t.Target))
+        {
+            // The manifest's func lines carry page=URL: one per P/Invoke overload of the RID's own OS.
+            string manifest = BindingEmitter.Emit(input with { Options = input.Options with { Rid = rid } }).Manifest;
+            string os = rid.StartsWith("linux", StringComparison.Ordinal) ? "Linux" : rid.StartsWith("osx", StringComparison.Ordinal) ? "Darwin" : "Windows";
+            foreach (var line in manifest.Split('\n').Where(l => l.StartsWith($"func Syscalls.{os}.", StringComparison.Ordinal)))
+            {
+                int at = line.IndexOf(" page=", StringComparison.Ordinal);
+                string name = line.Split(' ')[1];
+                if (at < 0)
+                {
+                    missing.Add($"{rid} {name}");
+                    continue;
+                }
+                string url = line.Substring(at + 6).Split(' ')[0];
+                pages.Add(url);
+                string expected = os switch
+                {
+                    "Linux" => "https://man7.org/linux/man-pages/man",
+                    "Darwin" => "https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man",
+                    _ => "https://learn.microsoft.com/en-us/windows/win32/api/",
+                };
+                Assert.True(url.StartsWith(expected, StringComparison.Ordinal), $"{rid} {name}: {url}");
+            }
+        }
+        Assert.True(missing.Count == 0, "functions without a page line in their family (headers/FORMAT.md \"Reference pages\"): "
+            + string.Join(", ", missing));
+        // Spot checks of sections that differ from the family default.
+        Assert.Contains("https://man7.org/linux/man-pages/man3/eventfd_read.3.html", pages);
+        Assert.Contains("https://man7.org/linux/man-pages/man2/io_uring_enter.2.html", pages);
+        Assert.Contains("https://man7.org/linux/man-pages/man3/errno.3.html", pages);
+        Assert.Contains("https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kqueue.2.html", pages);
+        Assert.Contains("https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man3/clock_gettime.3.html", pages);
+        Assert.Contains("https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsarecv", pages);
+        Assert.Contains("https://learn.microsoft.com/en-us/windows/win32/api/ioapiset/nf-ioapiset-getqueuedcompletionstatusex", pages);
+        Assert.Contains("https://learn.microsoft.com/en-us/windows/win32/api/winternl/nf-winternl-ntdeviceiocontrolfile", pages);
+    }
+
+    [Theory]
+    [InlineData("linux-x64", "nint recv(int fd, Span<byte> buf, int flags)")]
+    [InlineData("linux-x64", "nint send(int fd, ReadOnlySpan<byte> buf, int flags)")]
+    [InlineData("linux-x64", "int epoll_wait(int epfd, Span<epoll_event> events, int timeout)")]
+    [InlineData("linux-x64", "int epoll_ctl(int epfd, int op, int fd, in epoll_event @event)")]
+    [InlineData("linux-x64", "int bind<T>(int fd, in T addr) where T : unmanaged")]
+    [InlineData("linux-x64", "int accept4<T>(int fd, ref T addr, int flags) where T : unmanaged")]
+    [InlineData("linux-x64", "int setsockopt<T>(int fd, int level, int optname, in T optval) where T : unmanaged")]
+    [InlineData("osx-arm64", "int kevent(int kq, ReadOnlySpan<kevent> changelist, Span<kevent> eventlist, timespec* timeout)")]
+    [InlineData("win-x64", "int WSARecv(nuint s, ReadOnlySpan<WSABUF> lpBuffers, uint* lpNumberOfBytesRecvd, uint* lpFlags, OVERLAPPED* lpOverlapped, delegate* unmanaged<uint, uint, OVERLAPPED*, uint, void> lpCompletionRoutine)")]
+    [InlineData("win-x64", "int recv(nuint s, Span<byte> buf, int flags)")]
+    public void Emit_CheckedInFacts_FamilyOverloads(string rid, string signature)
+    {
+        var input = Require();
+        Assert.SkipWhen(input.Targets.All(t => t.Target != rid), $"no facts for {rid}");
+        string surface = BindingEmitter.Emit(input with { Options = input.Options with { Rid = rid } }).ApiSurface;
+        Assert.Contains(" method " + signature + "\n", surface);
     }
 
     [Theory]

@@ -49,8 +49,53 @@ public sealed class ApiFamilyReaderTests
         Assert.False(family.Lists(ApiItemKind.NoError, "clock_gettime", "linux-x64", "linux"));
     }
 
+    [Fact]
+    public void Read_ErrorsLines_MatchNamesAndPrefixesPerTarget()
+    {
+        var family = ApiFamilyReader.Read("""
+            family errno
+            const E*
+            errors E*
+            errors.windows WSA_IO_PENDING
+            """, "errno.api");
+
+        Assert.True(family.IsError("EADDRINUSE", "linux-x64", "linux"));
+        Assert.False(family.IsError("WSA_IO_PENDING", "linux-x64", "linux"));
+        Assert.True(family.IsError("WSA_IO_PENDING", "win-x64", "windows"));
+        Assert.False(family.IsError("AF_INET", "win-x64", "windows"));
+    }
+
+    [Fact]
+    public void Read_OverloadAndPageLines_AreAskedPerTarget()
+    {
+        var family = ApiFamilyReader.Read("""
+            family sockets
+            func recv bind clock_gettime __errno_location
+            span recv:2/3
+            in bind:addr/addrlen
+            page 2
+            page.darwin 3 clock_gettime
+            page.linux errno(3) __errno_location
+            """, "sockets.api");
+
+        Assert.Equal(["recv:2/3"], family.OverloadsOf("recv", "linux-x64", "linux").Select(i => i.Name));
+        Assert.Equal(ApiItemKind.In, family.OverloadsOf("bind", "osx-arm64", "darwin").Single().Kind);
+        Assert.Equal("bind", family.OverloadsOf("bind", "osx-arm64", "darwin").Single().Function);
+        Assert.Equal("2", family.PageOf("clock_gettime", "linux-x64", "linux")!.Argument);
+        Assert.Equal("3", family.PageOf("clock_gettime", "osx-arm64", "darwin")!.Argument);
+        Assert.Equal("errno(3)", family.PageOf("__errno_location", "linux-x64", "linux")!.Argument);
+        Assert.Equal("2", family.PageOf("recv", "osx-arm64", "darwin")!.Argument);
+    }
+
     [Theory]
     [InlineData("family x\nwidget y\n", 2, "unknown key 'widget'")]
+    [InlineData("family x\nerrors !E*\n", 2, "exclusions")]
+    [InlineData("family x\nfunc recv\nspan recv:2\n", 3, "expected FUNC:PTR/LEN")]
+    [InlineData("family x\nfunc recv\nspan recv\n", 3, "expected FUNC:PTR/LEN")]
+    [InlineData("family x\nfunc bind\nin bind:2/3/4\n", 3, "expected FUNC:PTR/LEN or FUNC:PTR")]
+    [InlineData("family x\nfunc recv\nspan send:2/3\n", 3, "span 'send': not a function this family lists")]
+    [InlineData("family x\nfunc recv\npage 2 send\n", 3, "page 'send': not a function this family lists")]
+    [InlineData("family x\nfunc recv\npage Two(\n", 3, "page 'Two(': expected a man-page section")]
     [InlineData("family x\nfunc foo*\n", 2, "patterns")]
     [InlineData("family x\nfunc !foo\n", 2, "exclusions")]
     [InlineData("header a.h\n", 1, "no 'family NAME' line")]

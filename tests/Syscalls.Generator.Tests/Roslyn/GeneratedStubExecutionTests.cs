@@ -12,7 +12,7 @@ public sealed class GeneratedStubExecutionTests
 {
     private const string Probe = """
         using System.Runtime.InteropServices;
-        using Syscalls.Linux;
+        using Syscalls.Generated.Linux;
 
         public static unsafe class Probe
         {
@@ -39,6 +39,22 @@ public sealed class GeneratedStubExecutionTests
                 return new[] { fd, errno, LibC.close(fd) };
             }
 
+            // The family's overloads, emitted by this host too: an in reference and a span, no pointer, no cast.
+            public static int[] EpollOverloads()
+            {
+                int ep = LibC.epoll_create1(0);
+                int sock = LibC.socket(2, 1, 0);
+                var ev = new epoll_event { events = LibC.EPOLLIN };
+                ev.data.u64 = 42;
+                int added = LibC.epoll_ctl(ep, LibC.EPOLL_CTL_ADD, sock, in ev);
+                System.Span<epoll_event> events = stackalloc epoll_event[2];
+                int ready = LibC.epoll_wait(ep, events, 0); // an unconnected socket: EPOLLOUT|EPOLLHUP, whatever we asked
+                int data = (int)events[0].data.u64;
+                LibC.close(sock);
+                LibC.close(ep);
+                return new[] { added, ready, data };
+            }
+
             public static int EpollEventSize() => sizeof(epoll_event);
 
             public static uint EpollIn() => LibC.EPOLLIN;
@@ -61,7 +77,7 @@ public sealed class GeneratedStubExecutionTests
 
     private static GeneratorHarness.Run Generate(string rid) => new GeneratorHarness
     {
-        List = ["# the issue's example selection", "epoll_*", "socket", "EPOLLIN", "close  # for the errno check"],
+        List = ["# the issue's example selection", "epoll_*", "socket", "EPOLLIN", "EPOLL_CTL_ADD", "close  # for the errno check"],
         Properties = { ["RuntimeIdentifier"] = rid },
         Sources = [Probe],
     }.RunOnce();
@@ -73,8 +89,8 @@ public sealed class GeneratedStubExecutionTests
 
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompileProblems());
-        Assert.Contains("Syscalls.Linux.Records.g.cs", run.HintNames);
-        Assert.Contains("Syscalls.Linux.LibC.Functions.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Generated.Linux.Records.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Generated.Linux.LibC.Functions.g.cs", run.HintNames);
     }
 
     [Fact]
@@ -88,6 +104,20 @@ public sealed class GeneratedStubExecutionTests
         Assert.Equal(0, r[1]); // the stub sets errno to 0 before the call, so a success reads 0
         Assert.Equal(0, r[2]); // nothing registered: epoll_wait with timeout 0 reports no event
         Assert.Equal(0, r[3]);
+    }
+
+    [Fact]
+    public void GeneratedOverloads_InAndSpan_CallLibcThroughTheStub()
+    {
+        var run = Generate(HostRid());
+        Assert.Contains("public static int epoll_wait(int epfd, global::System.Span<epoll_event> events, int timeout)",
+            run.Source("Syscalls.Generated.Linux.LibC.Functions.g.cs"));
+
+        var r = (int[])GeneratorHarness.Call(run.Load(), "Probe", "EpollOverloads")!;
+
+        Assert.Equal(0, r[0]);
+        Assert.Equal(1, r[1]);
+        Assert.Equal(42, r[2]);
     }
 
     [Fact]
@@ -128,7 +158,7 @@ public sealed class GeneratedStubExecutionTests
     {
         var run = Generate(HostRid());
 
-        string functions = run.Source("Syscalls.Linux.LibC.Functions.g.cs");
+        string functions = run.Source("Syscalls.Generated.Linux.LibC.Functions.g.cs");
 
         // No [LibraryImport] partial: the SDK's generator never sees this output (CS8795).
         Assert.DoesNotContain("LibraryImport", functions);
@@ -143,7 +173,7 @@ public sealed class GeneratedStubExecutionTests
 
     private const string FastProbe = """
         using System.Runtime.InteropServices;
-        using Syscalls.Linux;
+        using Syscalls.Generated.Linux;
 
         public static unsafe class FastProbe
         {
@@ -176,7 +206,7 @@ public sealed class GeneratedStubExecutionTests
         }.RunOnce();
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompileProblems());
-        string functions = run.Source("Syscalls.Linux.LibC.Functions.g.cs");
+        string functions = run.Source("Syscalls.Generated.Linux.LibC.Functions.g.cs");
 
         var r = (long[])GeneratorHarness.Call(run.Load(), "FastProbe", "Run")!;
 

@@ -16,7 +16,7 @@ namespace Syscalls.Generator.Tests.Roslyn;
 
 /// <summary>
 /// Drives <see cref="SyscallsGenerator"/> the way the compiler does: a small consumer compilation, the checked-in
-/// facts and family lists as AdditionalFiles (what the package's build props add), a <c>Syscalls.txt</c>, and the
+/// facts, declared-names files and family lists as AdditionalFiles (what the package's build props add), a <c>Syscalls.txt</c>, and the
 /// MSBuild properties as <c>build_property.*</c> global options.
 /// </summary>
 internal sealed class GeneratorHarness
@@ -34,6 +34,7 @@ internal sealed class GeneratorHarness
     {
         string headers = Path.Combine(RepoRoot, "headers");
         return Directory.GetFiles(Path.Combine(headers, "facts"), "*.abi")
+            .Concat(Directory.GetFiles(Path.Combine(headers, "facts"), "*.names"))
             .Concat(Directory.GetFiles(Path.Combine(headers, "families"), "*.api"))
             .OrderBy(p => p, StringComparer.Ordinal)
             .Select(p => (AdditionalText)new MemoryText(p, File.ReadAllText(p))).ToList();
@@ -54,6 +55,12 @@ internal sealed class GeneratorHarness
 
     public bool WithPackageFiles { get; init; } = true;
 
+    /// <summary>
+    /// Names of empty assemblies the consumer references (<c>Syscalls.Bindings</c>: what a project using Syscalls.Runtime
+    /// gets), compiled on the fly so the generator sees them among the compilation's references.
+    /// </summary>
+    public string[] ReferencedAssemblies { get; init; } = [];
+
     /// <summary>More AdditionalFiles: (path, text).</summary>
     public (string Path, string Text)[] ExtraFiles { get; init; } = [];
 
@@ -67,7 +74,9 @@ internal sealed class GeneratorHarness
     public CSharpCompilation Compilation() =>
         CSharpCompilation.Create("Consumer",
             Sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, $"/consumer/Source{i}.cs")),
-            References.Value,
+            References.Value.Concat(ReferencedAssemblies.Select(name =>
+                CSharpCompilation.Create(name, [], References.Value, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary))
+                    .ToMetadataReference())),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: AllowUnsafe,
                 nullableContextOptions: NullableContextOptions.Enable));
 

@@ -105,7 +105,7 @@ public sealed class IncrementalGenerationTests
         var result = driver.GetRunResult().Results.Single();
         Assert.Equal(IncrementalStepRunReason.Modified, Reason(result, TrackingNames.Emit));
         Assert.Equal(IncrementalStepRunReason.Cached, Reason(result, TrackingNames.Catalog));
-        Assert.Contains("public static int close(", result.GeneratedSources.Single(s => s.HintName == "Syscalls.Linux.LibC.Functions.g.cs").SourceText.ToString());
+        Assert.Contains("public static int close(", result.GeneratedSources.Single(s => s.HintName == "Syscalls.Generated.Linux.LibC.Functions.g.cs").SourceText.ToString());
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class ListDiagnosticsTests
         var run = Generate("close", "clsoe");
 
         Assert.Equal("SYSGEN001", Single(run, "SYSGEN001").Id);
-        Assert.Contains("public static int close(", run.Source("Syscalls.Linux.LibC.Functions.g.cs"));
+        Assert.Contains("public static int close(", run.Source("Syscalls.Generated.Linux.LibC.Functions.g.cs"));
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class ListDiagnosticsTests
         var run = Generate("# the server's calls", "linux:close linux:socket   # two on one line", "", "   # indented comment");
 
         Assert.Empty(run.GeneratorDiagnostics);
-        string functions = run.Source("Syscalls.Linux.LibC.Functions.g.cs");
+        string functions = run.Source("Syscalls.Generated.Linux.LibC.Functions.g.cs");
         Assert.Contains("public static int close(", functions);
         Assert.Contains("public static int socket(", functions);
     }
@@ -122,7 +122,7 @@ public sealed class ListDiagnosticsTests
             .GetFields(BindingFlags.Public | BindingFlags.Static)
             .Select(f => f.GetValue(null)).OfType<DiagnosticDescriptor>().ToList();
 
-        Assert.Equal(11, descriptors.Count);
+        Assert.Equal(13, descriptors.Count);
         Assert.Equal(descriptors.Count, descriptors.Select(d => d.Id).Distinct().Count());
         foreach (var d in descriptors)
         {

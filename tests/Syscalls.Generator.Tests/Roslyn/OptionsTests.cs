@@ -26,13 +26,13 @@ public sealed class OptionsTests
             $"no type {metadataName}; generated: {string.Join(", ", run.HintNames)}");
 
     [Fact]
-    public void Defaults_AreInternalInTheSyscallsNamespace()
+    public void Defaults_AreInternalInTheSyscallsGeneratedNamespace()
     {
         var run = Generate([]);
 
         Assert.Empty(run.GeneratorDiagnostics);
-        Assert.Equal(Accessibility.Internal, Type(run, "Syscalls.Linux.LibC").DeclaredAccessibility);
-        Assert.Equal(Accessibility.Internal, Type(run, "Syscalls.Linux.epoll_event").DeclaredAccessibility);
+        Assert.Equal(Accessibility.Internal, Type(run, "Syscalls.Generated.Linux.LibC").DeclaredAccessibility);
+        Assert.Equal(Accessibility.Internal, Type(run, "Syscalls.Generated.Linux.epoll_event").DeclaredAccessibility);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class OptionsTests
         Assert.Equal(Accessibility.Internal, posix.DeclaredAccessibility);
         Assert.Contains(posix.GetMembers("close"), m => m is IMethodSymbol);
         Assert.Equal(Accessibility.Internal, Type(run, "My.Native.Linux.epoll_event").DeclaredAccessibility);
-        Assert.Null(run.Output.GetTypeByMetadataName("Syscalls.Linux.LibC"));
+        Assert.Null(run.Output.GetTypeByMetadataName("Syscalls.Generated.Linux.LibC"));
         Assert.Null(run.Output.GetTypeByMetadataName("My.Native.Linux.LibC"));
     }
 
@@ -56,9 +56,9 @@ public sealed class OptionsTests
         var run = Generate(new() { ["SyscallsVisibility"] = "Public" }, ["close", "socket", "epoll_event"]);
 
         Assert.Empty(run.CompileProblems());
-        Assert.Equal(Accessibility.Public, Type(run, "Syscalls.Linux.LibC").DeclaredAccessibility);
-        Assert.Equal(Accessibility.Public, Type(run, "Syscalls.Linux.epoll_event").DeclaredAccessibility);
-        Assert.Equal(Accessibility.Public, Type(run, "Syscalls.Windows.Ws2_32").DeclaredAccessibility);
+        Assert.Equal(Accessibility.Public, Type(run, "Syscalls.Generated.Linux.LibC").DeclaredAccessibility);
+        Assert.Equal(Accessibility.Public, Type(run, "Syscalls.Generated.Linux.epoll_event").DeclaredAccessibility);
+        Assert.Equal(Accessibility.Public, Type(run, "Syscalls.Generated.Windows.Ws2_32").DeclaredAccessibility);
     }
 
     [Fact]
@@ -67,8 +67,8 @@ public sealed class OptionsTests
         var run = Generate(new() { ["SyscallsClassName"] = "libc=Posix" }, ["close", "socket"]);
 
         Assert.Empty(run.CompileProblems());
-        Assert.NotNull(Type(run, "Syscalls.Linux.Posix").GetMembers("close").SingleOrDefault());
-        Assert.NotNull(Type(run, "Syscalls.Windows.Ws2_32").GetMembers("socket").SingleOrDefault());
+        Assert.NotNull(Type(run, "Syscalls.Generated.Linux.Posix").GetMembers("close").SingleOrDefault());
+        Assert.NotNull(Type(run, "Syscalls.Generated.Windows.Ws2_32").GetMembers("socket").SingleOrDefault());
     }
 
     [Theory]
@@ -119,7 +119,7 @@ public sealed class OptionsTests
         Assert.Equal("SYSGEN007", d.Id);
         Assert.StartsWith("/pkg/facts/broken.abi:", d.GetMessage());
         Assert.Equal("/pkg/facts/broken.abi", d.Location.GetLineSpan().Path);
-        Assert.Contains("Syscalls.Linux.LibC.Functions.g.cs", run.HintNames); // the readable facts still serve
+        Assert.Contains("Syscalls.Generated.Linux.LibC.Functions.g.cs", run.HintNames); // the readable facts still serve
     }
 
     [Fact]

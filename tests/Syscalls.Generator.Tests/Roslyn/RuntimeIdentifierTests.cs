@@ -12,7 +12,7 @@ public sealed class RuntimeIdentifierTests
 {
     private const string LayoutProbe = """
         using System.Runtime.InteropServices;
-        using Syscalls.Linux;
+        using Syscalls.Generated.Linux;
 
         public static unsafe class Probe
         {
@@ -44,7 +44,7 @@ public sealed class RuntimeIdentifierTests
         Assert.Contains("struct epoll_event (size=12 align=1 packed on linux-x64 vs size=16 align=8 on linux-arm64)", message);
         Assert.Contains("set <RuntimeIdentifier>", message);
         Assert.Equal(0, d.Location.GetLineSpan().StartLinePosition.Line);
-        Assert.DoesNotContain(run.HintNames, h => h.StartsWith("Syscalls.Linux.", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.HintNames, h => h.StartsWith("Syscalls.Generated.Linux.", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public sealed class RuntimeIdentifierTests
             using System.Runtime.InteropServices;
             public static class Probe
             {
-                public static int[] CloseInvalid() { int r = Syscalls.Linux.LibC.close(-1); return new[] { r, Marshal.GetLastPInvokeError() }; }
-                public static int AfInet() => Syscalls.Linux.LibC.AF_INET;
+                public static int[] CloseInvalid() { int r = Syscalls.Generated.Linux.LibC.close(-1); return new[] { r, Marshal.GetLastPInvokeError() }; }
+                public static int AfInet() => Syscalls.Generated.Linux.LibC.AF_INET;
             }
             """;
         var run = Generate(null, ["linux:close", "linux:fcntl", "linux:AF_INET", "linux:EPOLLIN", "linux:sockaddr_in"], probe);
@@ -154,17 +154,17 @@ public sealed class RuntimeIdentifierTests
         const string probe = """
             public static class Probe
             {
-                public static int Kqueue() => Syscalls.Darwin.LibC.kqueue();
-                public static int WinsockSocket() => (int)Syscalls.Windows.Ws2_32.socket(2, 1, 0);
+                public static int Kqueue() => Syscalls.Generated.Darwin.LibC.kqueue();
+                public static int WinsockSocket() => (int)Syscalls.Generated.Windows.Ws2_32.socket(2, 1, 0);
             }
             """;
         var run = Generate("linux-x64", ["kqueue", "socket", "kevent"], probe);
 
         Assert.True(run.GeneratorDiagnostics.IsEmpty, run.DiagnosticText);
         Assert.Empty(run.CompileProblems());
-        Assert.Contains("Syscalls.Darwin.Records.g.cs", run.HintNames);
-        Assert.Contains("Syscalls.Windows.Ws2_32.Functions.g.cs", run.HintNames);
-        Assert.Contains("Syscalls.Linux.LibC.Functions.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Generated.Darwin.Records.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Generated.Windows.Ws2_32.Functions.g.cs", run.HintNames);
+        Assert.Contains("Syscalls.Generated.Linux.LibC.Functions.g.cs", run.HintNames);
         var assembly = run.Load();
         var kqueue = Assert.Throws<PlatformNotSupportedException>(() => GeneratorHarness.Call(assembly, "Probe", "Kqueue"));
         Assert.Throws<PlatformNotSupportedException>(() => GeneratorHarness.Call(assembly, "Probe", "WinsockSocket"));
@@ -180,7 +180,7 @@ public sealed class RuntimeIdentifierTests
 
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompileProblems());
-        var records = run.Source("Syscalls.Darwin.Records.g.cs");
+        var records = run.Source("Syscalls.Generated.Darwin.Records.g.cs");
         // struct kevent is #pragma pack(4) in sys/event.h: 32 bytes on 64-bit; kevent64_s is 48.
         Assert.Contains("[StructLayout(LayoutKind.Explicit, Size = 32, Pack = 4)]\ninternal unsafe partial struct kevent\n", records);
         Assert.Contains("[StructLayout(LayoutKind.Explicit, Size = 48, Pack = 8)]\ninternal unsafe partial struct kevent64_s\n", records);
@@ -192,15 +192,15 @@ public sealed class RuntimeIdentifierTests
         const string probe = """
             public static unsafe class Probe
             {
-                public static int Size() => sizeof(Syscalls.Windows.LPFN_ACCEPTEX);
-                public static bool IsNull() => new Syscalls.Windows.LPFN_ACCEPTEX(0).IsNull;
+                public static int Size() => sizeof(Syscalls.Generated.Windows.LPFN_ACCEPTEX);
+                public static bool IsNull() => new Syscalls.Generated.Windows.LPFN_ACCEPTEX(0).IsNull;
             }
             """;
         var run = Generate("win-x64", ["LPFN_ACCEPTEX"], probe);
 
         Assert.True(run.GeneratorDiagnostics.IsEmpty, run.DiagnosticText);
         Assert.Empty(run.CompileProblems());
-        string records = run.Source("Syscalls.Windows.Records.g.cs");
+        string records = run.Source("Syscalls.Generated.Windows.Records.g.cs");
         Assert.Contains("public readonly delegate* unmanaged<nuint, nuint, void*, uint, uint, uint, uint*, OVERLAPPED*, int> Value;", records);
         Assert.Contains("partial struct OVERLAPPED", records); // reached through the pointer's parameters
     }

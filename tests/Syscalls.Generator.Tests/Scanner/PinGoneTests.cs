@@ -11,14 +11,7 @@ public sealed class PinGoneTests
     public void Scan_HeadersScriptExitsThree_ExitsThreeWithItsMessageAndWritesNothing()
     {
         // A throw-away repository whose eng/headers.sh behaves as the real one does when a pin is gone.
-        string repo = ToolHarness.TempDir();
-        Directory.CreateDirectory(Path.Combine(repo, "eng"));
-        Directory.CreateDirectory(Path.Combine(repo, "headers", "targets"));
-        Directory.CreateDirectory(Path.Combine(repo, "headers", "families"));
-        File.Copy(Path.Combine(ToolHarness.RepoRoot, "headers", "targets", "linux-x64.target"), Path.Combine(repo, "headers", "targets", "linux-x64.target"));
-        File.WriteAllText(Path.Combine(repo, "headers", "pins.txt"), "default-kernel 6.12\n");
-        File.WriteAllText(Path.Combine(repo, "headers", "families", "x.api"), "family x\nheader sys/socket.h\nfunc socket\n");
-        File.WriteAllText(Path.Combine(repo, "eng", "headers.sh"),
+        string repo = ToolHarness.ThrowawayRepo("default-kernel 6.12\n",
             "echo 'headers: pinned linux-libc-dev 6.12.117-1 (all) is no longer served by the mirror; run ./build.sh regen to move the pin' >&2\nexit 3\n");
         var stdout = new StringWriter();
         var stderr = new StringWriter();

@@ -40,6 +40,23 @@ internal static class ToolHarness
         }
     }
 
+    /// <summary>
+    /// A throw-away repository with the linux-x64 target, one family, <paramref name="pins"/> as headers/pins.txt and
+    /// <paramref name="headersScript"/> standing in for eng/headers.sh (to see how the tool calls it, or make it fail).
+    /// </summary>
+    public static string ThrowawayRepo(string pins, string headersScript)
+    {
+        string repo = TempDir();
+        Directory.CreateDirectory(Path.Combine(repo, "eng"));
+        Directory.CreateDirectory(Path.Combine(repo, "headers", "targets"));
+        Directory.CreateDirectory(Path.Combine(repo, "headers", "families"));
+        File.Copy(Path.Combine(RepoRoot, "headers", "targets", "linux-x64.target"), Path.Combine(repo, "headers", "targets", "linux-x64.target"));
+        File.WriteAllText(Path.Combine(repo, "headers", "pins.txt"), pins);
+        File.WriteAllText(Path.Combine(repo, "headers", "families", "x.api"), "family x\nheader sys/socket.h\nfunc socket\n");
+        File.WriteAllText(Path.Combine(repo, "eng", "headers.sh"), headersScript);
+        return repo;
+    }
+
     public static string TempDir()
     {
         string dir = Path.Combine(Path.GetTempPath(), "syscalls-scan-tests", Guid.NewGuid().ToString("N"));

@@ -69,6 +69,11 @@ internal readonly struct Cursor : IEquatable<Cursor>
     /// <summary>Where the cursor ends up after macro expansion (the line of the synthetic declaration).</summary>
     public SourcePos ExpansionLocation => Pos(Native.clang_getCursorLocation(Raw), expansion: true);
 
+    /// <summary>For an inclusion directive: the file it included ("" when it was not found).</summary>
+    public string IncludedFile => Native.clang_getIncludedFile(Raw) is var file && file != IntPtr.Zero
+        ? Native.Take(Native.clang_getFileName(file))
+        : "";
+
     internal CXSourceRange Extent => Native.clang_getCursorExtent(Raw);
 
     /// <summary>Where the cursor's source range ends (for a macro: just past its body).</summary>

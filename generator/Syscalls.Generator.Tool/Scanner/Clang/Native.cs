@@ -134,6 +134,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] public static partial void clang_getSpellingLocation(CXSourceLocation location, IntPtr* file, uint* line, uint* column, uint* offset);
     [LibraryImport(Lib)] public static partial void clang_getExpansionLocation(CXSourceLocation location, IntPtr* file, uint* line, uint* column, uint* offset);
     [LibraryImport(Lib)] public static partial CXString clang_getFileName(IntPtr file);
+    [LibraryImport(Lib)] public static partial IntPtr clang_getIncludedFile(CXCursor cursor);
     [LibraryImport(Lib)] public static partial CXSourceLocation clang_getRangeEnd(CXSourceRange range);
 
     [LibraryImport(Lib)] public static partial void clang_tokenize(IntPtr tu, CXSourceRange range, CXToken** tokens, uint* numTokens);

@@ -307,7 +307,7 @@ internal static class SocketCalls
         if (OperatingSystem.IsLinux())
         {
             Result<int> l = Sys.GetSockOpt(fd, (int)LinuxC.SOL_SOCKET, (int)LinuxC.SO_ERROR);
-            return l.IsSuccess ? Errno.ToError(l.Value) : l.Error;
+            return l.IsSuccess ? LinuxErrno.ToError(l.Value) : l.Error;
         }
 
         return OsError.FromKind(ErrorKind.NotSupported);

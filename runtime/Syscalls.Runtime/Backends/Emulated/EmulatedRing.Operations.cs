@@ -38,11 +38,11 @@ internal sealed partial class EmulatedRing
                 int target = _ops.Find(e.Target);
                 if (target < 0 || target == index)
                 {
-                    Finish(index, 0, Errno.ToError(ENOENT));
+                    Finish(index, 0, LinuxErrno.ToError(ENOENT));
                     return;
                 }
 
-                Finish(target, 0, Errno.ToError(ECANCELED));
+                Finish(target, 0, LinuxErrno.ToError(ECANCELED));
                 Finish(index, 0, default);
                 return;
             case RingOpcode.Close:
@@ -61,9 +61,9 @@ internal sealed partial class EmulatedRing
         if ((uint)fd < (uint)_fds.Length)
         {
             while (_fds[fd].ReadHead >= 0)
-                Finish(_fds[fd].ReadHead, 0, Errno.ToError(ECANCELED));
+                Finish(_fds[fd].ReadHead, 0, LinuxErrno.ToError(ECANCELED));
             while (_fds[fd].WriteHead >= 0)
-                Finish(_fds[fd].WriteHead, 0, Errno.ToError(ECANCELED));
+                Finish(_fds[fd].WriteHead, 0, LinuxErrno.ToError(ECANCELED));
         }
 
         // The handle was marked invalid at enqueue and our reference kept the descriptor open until here.
@@ -169,7 +169,7 @@ internal sealed partial class EmulatedRing
         ref InFlightOp op = ref _ops[index];
         ref Group g = ref _groups[FindGroup(op.Group)];
         if (g.Count == 0)
-            return Fail(index, Errno.ToError(ENOBUFS));
+            return Fail(index, LinuxErrno.ToError(ENOBUFS));
         int bufferId = g.Free[--g.Count];
         Result<int> r = SocketCalls.Recv(op.Fd, g.Pool.GetSpan(bufferId));
         if (r.TryGetValue(out int n) && n > 0)

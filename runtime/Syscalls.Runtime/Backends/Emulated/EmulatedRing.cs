@@ -356,7 +356,7 @@ internal sealed partial class EmulatedRing : IRing
     {
         long now = Environment.TickCount64;
         while (_timers.TryPopExpired(now, _ops, _emu, out int index))
-            Finish(index, 0, Errno.ToError(ETIME));
+            Finish(index, 0, LinuxErrno.ToError(ETIME));
     }
 
     private int FindGroup(ushort groupId)

@@ -39,7 +39,7 @@ internal sealed class EpollPoller : IPoller
     {
         int ep = epoll_create1((int)EPOLL_CLOEXEC);
         if (ep < 0)
-            return Errno.Last();
+            return LinuxErrno.Last();
         Result<int> wake = Sys.EventFd();
         if (!wake.IsSuccess)
         {
@@ -93,7 +93,7 @@ internal sealed class EpollPoller : IPoller
         // reason: EPOLL_CTL_DEL ignores the event argument since 2.6.9, so null is never dereferenced
         unsafe
         {
-            r = epoll_ctl(_ep, EPOLL_CTL_DEL, fd, null) == 0 ? Result.Success : Errno.Last();
+            r = epoll_ctl(_ep, EPOLL_CTL_DEL, fd, null) == 0 ? Result.Success : LinuxErrno.Last();
         }
 
         _registrations.Remove(fd);
@@ -114,7 +114,7 @@ internal sealed class EpollPoller : IPoller
             int n = epoll_wait(_ep, _native, events.Length, timeoutMilliseconds);
             if (n < 0)
             {
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 return e.Kind == ErrorKind.Interrupted ? 0 : e;
             }
 
@@ -181,7 +181,7 @@ internal sealed class EpollPoller : IPoller
         // reason: &ev is a stack local that outlives the call; the kernel copies it
         unsafe
         {
-            return epoll_ctl(ep, op, fd, &ev) == 0 ? Result.Success : Errno.Last();
+            return epoll_ctl(ep, op, fd, &ev) == 0 ? Result.Success : LinuxErrno.Last();
         }
     }
 

@@ -50,7 +50,7 @@ internal sealed class IoUringBufferRing : IDisposable
         // The ring must be page aligned: an anonymous mapping is.
         var ring = (io_uring_buf*)mmap(null, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (ring == (io_uring_buf*)-1)
-            return Errno.Last();
+            return LinuxErrno.Last();
         io_uring_buf_reg reg = default;
         reg.ring_addr = (ulong)ring;
         reg.ring_entries = entries;
@@ -58,7 +58,7 @@ internal sealed class IoUringBufferRing : IDisposable
         // reason: &reg is a stack local the kernel copies during the call
         if (io_uring_register(ringFd, IORING_REGISTER_PBUF_RING, &reg, 1) < 0)
         {
-            OsError e = Errno.Last();
+            OsError e = LinuxErrno.Last();
             munmap(ring, bytes);
             return e;
         }

@@ -76,7 +76,7 @@ internal sealed class IoUringQueues : IDisposable
 
             if (fd >= 0)
                 return Map(fd, in p);
-            error = Errno.Last();
+            error = LinuxErrno.Last();
             if (error.Kind != ErrorKind.InvalidArgument)
                 return error;   // ENOSYS, EPERM, ENOMEM: no flag set will do better
         }
@@ -139,7 +139,7 @@ internal sealed class IoUringQueues : IDisposable
 
     private OsError Fail()
     {
-        OsError e = Errno.Last();
+        OsError e = LinuxErrno.Last();
         Dispose();
         return e;
     }
@@ -153,7 +153,7 @@ internal sealed class IoUringQueues : IDisposable
         unsafe
         {
             if (io_uring_register(Fd, IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
-                return Errno.Last();
+                return LinuxErrno.Last();
         }
 
         Disabled = false;
@@ -165,7 +165,7 @@ internal sealed class IoUringQueues : IDisposable
     internal unsafe Result<int> Enter(uint toSubmit, uint minComplete, uint flags, void* arg = null, nuint argSize = 0)
     {
         int r = io_uring_enter(Fd, toSubmit, minComplete, flags, arg, argSize);
-        return r >= 0 ? r : Errno.Last();
+        return r >= 0 ? r : LinuxErrno.Last();
     }
 
     /// <summary>Task work or overflowed completions may wait in the kernel: an enter with GETEVENTS posts them. Deferred

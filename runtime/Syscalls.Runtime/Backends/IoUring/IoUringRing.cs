@@ -466,7 +466,8 @@ internal sealed class IoUringRing : IRing
 
         if (op.Opcode == RingOpcode.PollReadable && res > 0)
             res = 0;   // the revents mask: the contract's success is 0 on every backend
-        completion = new RingCompletion(op.UserData, res < 0 ? 0 : res, res < 0 ? Errno.ToError(-res) : default, flags, bufferId);
+        completion = new RingCompletion(op.UserData, res < 0 ? 0 : res, res < 0 ? LinuxErrno.ToError(-res) : default, flags,
+            bufferId);
         if ((flags & RingCompletionFlags.More) == 0)
         {
             if (op.Scratch >= 0)

@@ -27,13 +27,13 @@ internal static partial class Sys
         if (!blocking)
             kind |= (int)SOCK_NONBLOCK;
         int fd = socket(domain, kind, 0);
-        return fd >= 0 ? fd : Errno.Last();
+        return fd >= 0 ? fd : LinuxErrno.Last();
     }
 
     // reason: &value is a stack local that outlives the call
     internal static unsafe Result SetSockOpt(int fd, int level, int name, int value)
     {
-        return setsockopt(fd, level, name, &value, sizeof(int)) == 0 ? Result.Success : Errno.Last();
+        return setsockopt(fd, level, name, &value, sizeof(int)) == 0 ? Result.Success : LinuxErrno.Last();
     }
 
     // reason: both pointers are stack locals that outlive the call
@@ -41,7 +41,7 @@ internal static partial class Sys
     {
         int value = 0;
         uint len = sizeof(int);
-        return getsockopt(fd, level, name, &value, &len) == 0 ? value : Errno.Last();
+        return getsockopt(fd, level, name, &value, &len) == 0 ? value : LinuxErrno.Last();
     }
 
     /// <summary>SO_LINGER {on, 0}: close(2) then sends a reset instead of a FIN.</summary>
@@ -51,7 +51,9 @@ internal static partial class Sys
         linger l = default;
         l.l_onoff = 1;
         l.l_linger = 0;
-        return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, (uint)sizeof(linger)) == 0 ? Result.Success : Errno.Last();
+        return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, (uint)sizeof(linger)) == 0
+            ? Result.Success
+            : LinuxErrno.Last();
     }
 
     // reason: sa is a stack buffer of SockaddrCapacity bytes that outlives the call
@@ -59,11 +61,11 @@ internal static partial class Sys
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = WriteSockaddr(endpoint, sa);
-        return bind(fd, (sockaddr*)sa, len) == 0 ? Result.Success : Errno.Last();
+        return bind(fd, (sockaddr*)sa, len) == 0 ? Result.Success : LinuxErrno.Last();
     }
 
     internal static Result Listen(int fd, int backlog)
-        => listen(fd, backlog) == 0 ? Result.Success : Errno.Last();
+        => listen(fd, backlog) == 0 ? Result.Success : LinuxErrno.Last();
 
     /// <summary>accept4(2) with CLOEXEC (and NONBLOCK unless <paramref name="blocking"/>); EINTR retried.</summary>
     // reason: null address and length: accept4 does not write the peer address then
@@ -75,7 +77,7 @@ internal static partial class Sys
             int c = accept4(fd, null, null, flags);
             if (c >= 0)
                 return c;
-            OsError e = Errno.Last();
+            OsError e = LinuxErrno.Last();
             if (e.Kind != ErrorKind.Interrupted)
                 return e;
         }
@@ -90,7 +92,7 @@ internal static partial class Sys
         uint len = WriteSockaddr(endpoint, sa);
         if (connect(fd, (sockaddr*)sa, len) == 0)
             return Result.Success;
-        OsError e = Errno.Last();
+        OsError e = LinuxErrno.Last();
         return e.Kind == ErrorKind.Interrupted ? new OsError(ErrorKind.InProgress, e.Code) : e;
     }
 
@@ -105,7 +107,7 @@ internal static partial class Sys
                 nint n = recv(fd, p, (nuint)buffer.Length, flags);
                 if (n >= 0)
                     return (int)n;
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Kind != ErrorKind.Interrupted)
                     return e;
             }
@@ -123,7 +125,7 @@ internal static partial class Sys
                 nint n = send(fd, p, (nuint)data.Length, flags | (int)MSG_NOSIGNAL);
                 if (n >= 0)
                     return (int)n;
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Kind != ErrorKind.Interrupted)
                     return e;
             }
@@ -143,7 +145,7 @@ internal static partial class Sys
                 nint n = sendto(fd, p, (nuint)data.Length, flags | (int)MSG_NOSIGNAL, (sockaddr*)sa, len);
                 if (n >= 0)
                     return (int)n;
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Kind != ErrorKind.Interrupted)
                     return e;
             }
@@ -167,7 +169,7 @@ internal static partial class Sys
                     return (int)n;
                 }
 
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Kind != ErrorKind.Interrupted)
                 {
                     from = default;
@@ -178,14 +180,14 @@ internal static partial class Sys
     }
 
     internal static Result Shutdown(int fd, int how)
-        => shutdown(fd, how) == 0 ? Result.Success : Errno.Last();
+        => shutdown(fd, how) == 0 ? Result.Success : LinuxErrno.Last();
 
     // reason: sa and len are stack locals; the kernel writes at most len (SockaddrCapacity) bytes
     internal static unsafe Result<NetEndpoint> GetSockName(int fd)
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = SockaddrCapacity;
-        return getsockname(fd, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : Errno.Last();
+        return getsockname(fd, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : LinuxErrno.Last();
     }
 
     // reason: sa and len are stack locals; the kernel writes at most len (SockaddrCapacity) bytes
@@ -193,13 +195,13 @@ internal static partial class Sys
     {
         byte* sa = stackalloc byte[SockaddrCapacity];
         uint len = SockaddrCapacity;
-        return getpeername(fd, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : Errno.Last();
+        return getpeername(fd, (sockaddr*)sa, &len) == 0 ? ReadSockaddr(sa, len) : LinuxErrno.Last();
     }
 
     // ---------------------------------------------------------------- descriptors
 
     /// <summary>close(2). Never retried on EINTR: Linux has released the descriptor even then.</summary>
-    internal static Result Close(int fd) => close(fd) == 0 ? Result.Success : Errno.Last();
+    internal static Result Close(int fd) => close(fd) == 0 ? Result.Success : LinuxErrno.Last();
 
     // reason: the span is pinned for the duration of the call only
     internal static unsafe Result<int> Read(int fd, Span<byte> buffer)
@@ -211,7 +213,7 @@ internal static partial class Sys
                 nint n = read(fd, p, (nuint)buffer.Length);
                 if (n >= 0)
                     return (int)n;
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Kind != ErrorKind.Interrupted)
                     return e;
             }
@@ -228,7 +230,7 @@ internal static partial class Sys
                 nint n = write(fd, p, (nuint)data.Length);
                 if (n >= 0)
                     return (int)n;
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Kind != ErrorKind.Interrupted)
                     return e;
             }
@@ -248,7 +250,7 @@ internal static partial class Sys
                 nint n = pread(fd, p, (nuint)buffer.Length, offset);
                 if (n >= 0)
                     return (int)n;
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Code == ESPIPE)
                     return Read(fd, buffer);
                 if (e.Kind != ErrorKind.Interrupted)
@@ -268,7 +270,7 @@ internal static partial class Sys
                 nint n = pwrite(fd, p, (nuint)data.Length, offset);
                 if (n >= 0)
                     return (int)n;
-                OsError e = Errno.Last();
+                OsError e = LinuxErrno.Last();
                 if (e.Code == ESPIPE)
                     return Write(fd, data);
                 if (e.Kind != ErrorKind.Interrupted)
@@ -281,30 +283,30 @@ internal static partial class Sys
     {
         int flags = fcntl(fd, F_GETFL);
         if (flags < 0)
-            return Errno.Last();
+            return LinuxErrno.Last();
         int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
         if (wanted == flags)
             return Result.Success;
-        return fcntl(fd, F_SETFL, wanted) == 0 ? Result.Success : Errno.Last();
+        return fcntl(fd, F_SETFL, wanted) == 0 ? Result.Success : LinuxErrno.Last();
     }
 
     internal static Result<bool> IsCloseOnExec(int fd)
     {
         int flags = fcntl(fd, F_GETFD);
-        return flags >= 0 ? (flags & FD_CLOEXEC) != 0 : Errno.Last();
+        return flags >= 0 ? (flags & FD_CLOEXEC) != 0 : LinuxErrno.Last();
     }
 
     internal static Result<bool> IsNonBlocking(int fd)
     {
         int flags = fcntl(fd, F_GETFL);
-        return flags >= 0 ? (flags & O_NONBLOCK) != 0 : Errno.Last();
+        return flags >= 0 ? (flags & O_NONBLOCK) != 0 : LinuxErrno.Last();
     }
 
     /// <summary>eventfd(2), close-on-exec and non-blocking: the pollers' waker.</summary>
     internal static Result<int> EventFd()
     {
         int fd = eventfd(0, (int)(EFD_CLOEXEC | EFD_NONBLOCK));
-        return fd >= 0 ? fd : Errno.Last();
+        return fd >= 0 ? fd : LinuxErrno.Last();
     }
 
     /// <summary>Adds 1 to an eventfd counter (EAGAIN at the counter's limit still leaves it readable).</summary>

@@ -114,7 +114,7 @@ internal sealed class PollPoller : IPoller
 
         if (n < 0)
         {
-            OsError e = Errno.Last();
+            OsError e = LinuxErrno.Last();
             return e.Kind == ErrorKind.Interrupted ? 0 : e;
         }
 

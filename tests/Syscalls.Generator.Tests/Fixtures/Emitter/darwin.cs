@@ -76,38 +76,57 @@ namespace Syscalls.Darwin;
 public static unsafe partial class LibC
 {
     /// <remarks><c>int fcntl(int, int, ...)</c> Variadic in C: this overload passes 0 variadic arguments.</remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/fcntl.2.html">fcntl(2)</seealso>
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int fcntl(int _1, int _2);
 
     /// <remarks><c>int fcntl(int, int, ...)</c> Variadic in C: this overload passes 1 variadic argument.</remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/fcntl.2.html">fcntl(2)</seealso>
     public static int fcntl(int _1, int _2, nint arg) => __fcntl_va1(_1, _2, 0, 0, 0, 0, 0, 0, arg);
 
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int __fcntl_va1(int _1, int _2, nint __pad2, nint __pad3, nint __pad4, nint __pad5, nint __pad6, nint __pad7, nint arg);
 
     /// <remarks><c>int ioctl(int, unsigned long, ...)</c> Variadic in C: this overload passes 0 variadic arguments.</remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/ioctl.2.html">ioctl(2)</seealso>
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int ioctl(int _1, ulong _2);
 
     /// <remarks><c>int ioctl(int, unsigned long, ...)</c> Variadic in C: this overload passes 1 variadic argument.</remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/ioctl.2.html">ioctl(2)</seealso>
     public static int ioctl(int _1, ulong _2, nint arg) => __ioctl_va1(_1, _2, 0, 0, 0, 0, 0, 0, arg);
 
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "ioctl", SetLastError = true)]
     private static partial int __ioctl_va1(int _1, ulong _2, nint __pad2, nint __pad3, nint __pad4, nint __pad5, nint __pad6, nint __pad7, nint arg);
 
     /// <remarks><c>int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist, int nevents, const struct timespec *timeout)</c></remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kevent.2.html">kevent(2)</seealso>
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "kevent", SetLastError = true)]
     public static partial int kevent(int kq, kevent* changelist, int nchanges, kevent* eventlist, int nevents, timespec* timeout);
 
+    /// <remarks>A managed form of <c>int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist, int nevents, const struct timespec *timeout)</c>: <c>changelist</c> and <c>nchanges</c> as one span (<c>nchanges</c> is its length); <c>eventlist</c> and <c>nevents</c> as one span (<c>nevents</c> is its length). Pins for the call only; allocates nothing.</remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kevent.2.html">kevent(2)</seealso>
+    public static int kevent(int kq, global::System.ReadOnlySpan<kevent> changelist, global::System.Span<kevent> eventlist, timespec* timeout)
+    {
+        fixed (kevent* __changelist = changelist)
+        fixed (kevent* __eventlist = eventlist)
+        {
+            return kevent(kq, (kevent*)__changelist, unchecked((int)changelist.Length), (kevent*)__eventlist, unchecked((int)eventlist.Length), timeout);
+        }
+    }
+
     /// <remarks><c>int kqueue(void)</c></remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kqueue.2.html">kqueue(2)</seealso>
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "kqueue", SetLastError = true)]
     public static partial int kqueue();
 
     /// <remarks><c>int open(const char *, int, ...)</c> Variadic in C: this overload passes 0 variadic arguments.</remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/open.2.html">open(2)</seealso>
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "open", SetLastError = true)]
     public static partial int open(byte* _1, int _2);
 
     /// <remarks><c>int open(const char *, int, ...)</c> Variadic in C: this overload passes 1 variadic argument.</remarks>
+    /// <seealso href="https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/open.2.html">open(2)</seealso>
     public static int open(byte* _1, int _2, nint arg) => __open_va1(_1, _2, 0, 0, 0, 0, 0, 0, arg);
 
     [LibraryImport("/usr/lib/libSystem.B.dylib", EntryPoint = "open", SetLastError = true)]

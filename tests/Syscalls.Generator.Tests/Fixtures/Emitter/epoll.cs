@@ -47,9 +47,11 @@ namespace Syscalls.Linux;
 [SupportedOSPlatform("linux")]
 public static unsafe partial class LibC
 {
+    /// <remarks>An enumerator of <c>enum EPOLL_EVENTS</c>.</remarks>
     public const uint EPOLLET = 2147483648;
 
-    public const uint EPOLLIN = 1;
+    /// <remarks>An enumerator of <c>enum EPOLL_EVENTS</c>.</remarks>
+    public const int EPOLLIN = 1;
 
     public const int EPOLL_CLOEXEC = 524288;
 
@@ -74,15 +76,39 @@ namespace Syscalls.Linux;
 public static unsafe partial class LibC
 {
     /// <remarks><c>int epoll_create1(int __flags)</c></remarks>
+    /// <seealso href="https://man7.org/linux/man-pages/man2/epoll_create1.2.html">epoll_create1(2)</seealso>
     [LibraryImport("libc.so.6", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int epoll_create1(int flags);
 
     /// <remarks><c>int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event *__event)</c></remarks>
+    /// <seealso href="https://man7.org/linux/man-pages/man2/epoll_ctl.2.html">epoll_ctl(2)</seealso>
     [LibraryImport("libc.so.6", EntryPoint = "epoll_ctl", SetLastError = true)]
     public static partial int epoll_ctl(int epfd, int op, int fd, epoll_event* @event);
 
+    /// <remarks>A managed form of <c>int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event *__event)</c>: <c>event</c> as a reference. Pins for the call only; allocates nothing.</remarks>
+    /// <seealso href="https://man7.org/linux/man-pages/man2/epoll_ctl.2.html">epoll_ctl(2)</seealso>
+    public static int epoll_ctl(int epfd, int op, int fd, in epoll_event @event)
+    {
+        fixed (epoll_event* __event = &@event)
+        {
+            return epoll_ctl(epfd, op, fd, (epoll_event*)__event);
+        }
+    }
+
     /// <summary>Wait for events on an epoll instance "epfd". Returns the number of triggered events returned in "events" buffer. Or -1 in case of error with the "errno" variable set to the specific error code.</summary>
     /// <remarks><c>int epoll_wait(int __epfd, struct epoll_event *__events, int __maxevents, int __timeout)</c></remarks>
+    /// <seealso href="https://man7.org/linux/man-pages/man2/epoll_wait.2.html">epoll_wait(2)</seealso>
     [LibraryImport("libc.so.6", EntryPoint = "epoll_wait", SetLastError = true)]
     public static partial int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout);
+
+    /// <summary>Wait for events on an epoll instance "epfd". Returns the number of triggered events returned in "events" buffer. Or -1 in case of error with the "errno" variable set to the specific error code.</summary>
+    /// <remarks>A managed form of <c>int epoll_wait(int __epfd, struct epoll_event *__events, int __maxevents, int __timeout)</c>: <c>events</c> and <c>maxevents</c> as one span (<c>maxevents</c> is its length). Pins for the call only; allocates nothing.</remarks>
+    /// <seealso href="https://man7.org/linux/man-pages/man2/epoll_wait.2.html">epoll_wait(2)</seealso>
+    public static int epoll_wait(int epfd, global::System.Span<epoll_event> events, int timeout)
+    {
+        fixed (epoll_event* __events = events)
+        {
+            return epoll_wait(epfd, (epoll_event*)__events, unchecked((int)events.Length), timeout);
+        }
+    }
 }

@@ -190,13 +190,13 @@ public static unsafe partial class LibC
     public const ulong IORING_OFF_SQES = 268435456;
 
     /// <remarks>An enumerator of <c>enum io_uring_op</c>.</remarks>
-    public const uint IORING_OP_ACCEPT = 13;
+    public const int IORING_OP_ACCEPT = 13;
 
     /// <remarks>An enumerator of <c>enum io_uring_op</c>.</remarks>
-    public const uint IORING_OP_NOP = 0;
+    public const int IORING_OP_NOP = 0;
 
     /// <remarks>An enumerator of <c>enum io_uring_op</c>.</remarks>
-    public const uint IORING_OP_READV = 1;
+    public const int IORING_OP_READV = 1;
 
     /// <remarks><c>#define IORING_SETUP_SQPOLL (1U &lt;&lt; 1)</c></remarks>
     public const uint IORING_SETUP_SQPOLL = 2;

@@ -148,10 +148,12 @@ namespace Syscalls.Windows;
 public static unsafe partial class Kernel32
 {
     /// <remarks><c>HANDLE CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort, ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads)</c></remarks>
+    /// <seealso href="https://learn.microsoft.com/en-us/windows/win32/api/ioapiset/nf-ioapiset-createiocompletionport">CreateIoCompletionPort (learn.microsoft.com)</seealso>
     [LibraryImport("kernel32.dll", EntryPoint = "CreateIoCompletionPort", SetLastError = true)]
     public static partial nint CreateIoCompletionPort(nint FileHandle, nint ExistingCompletionPort, nuint CompletionKey, uint NumberOfConcurrentThreads);
 
     /// <remarks><c>BOOL GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred, PULONG_PTR lpCompletionKey, LPOVERLAPPED *lpOverlapped, DWORD dwMilliseconds)</c></remarks>
+    /// <seealso href="https://learn.microsoft.com/en-us/windows/win32/api/ioapiset/nf-ioapiset-getqueuedcompletionstatus">GetQueuedCompletionStatus (learn.microsoft.com)</seealso>
     [LibraryImport("kernel32.dll", EntryPoint = "GetQueuedCompletionStatus", SetLastError = true)]
     public static partial int GetQueuedCompletionStatus(nint CompletionPort, uint* lpNumberOfBytesTransferred, nuint* lpCompletionKey, OVERLAPPED** lpOverlapped, uint dwMilliseconds);
 }
@@ -198,14 +200,27 @@ namespace Syscalls.Windows;
 public static unsafe partial class Ws2_32
 {
     /// <remarks><c>int WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)</c></remarks>
+    /// <seealso href="https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsarecv">WSARecv (learn.microsoft.com)</seealso>
     [LibraryImport("ws2_32.dll", EntryPoint = "WSARecv", SetLastError = true)]
     public static partial int WSARecv(nuint s, WSABUF* lpBuffers, uint dwBufferCount, uint* lpNumberOfBytesRecvd, uint* lpFlags, OVERLAPPED* lpOverlapped, delegate* unmanaged<uint, uint, OVERLAPPED*, uint, void> lpCompletionRoutine);
 
+    /// <remarks>A managed form of <c>int WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)</c>: <c>lpBuffers</c> and <c>dwBufferCount</c> as one span (<c>dwBufferCount</c> is its length). Pins for the call only; allocates nothing.</remarks>
+    /// <seealso href="https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsarecv">WSARecv (learn.microsoft.com)</seealso>
+    public static int WSARecv(nuint s, global::System.ReadOnlySpan<WSABUF> lpBuffers, uint* lpNumberOfBytesRecvd, uint* lpFlags, OVERLAPPED* lpOverlapped, delegate* unmanaged<uint, uint, OVERLAPPED*, uint, void> lpCompletionRoutine)
+    {
+        fixed (WSABUF* __lpBuffers = lpBuffers)
+        {
+            return WSARecv(s, (WSABUF*)__lpBuffers, unchecked((uint)lpBuffers.Length), lpNumberOfBytesRecvd, lpFlags, lpOverlapped, lpCompletionRoutine);
+        }
+    }
+
     /// <remarks><c>SOCKET WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW lpProtocolInfo, GROUP g, DWORD dwFlags)</c></remarks>
+    /// <seealso href="https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsasocketw">WSASocketW (learn.microsoft.com)</seealso>
     [LibraryImport("ws2_32.dll", EntryPoint = "WSASocketW", SetLastError = true)]
     public static partial nuint WSASocketW(int af, int type, int protocol, void* lpProtocolInfo, uint g, uint dwFlags);
 
     /// <remarks><c>int WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData)</c></remarks>
+    /// <seealso href="https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsastartup">WSAStartup (learn.microsoft.com)</seealso>
     [LibraryImport("ws2_32.dll", EntryPoint = "WSAStartup", SetLastError = true)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvStdcall) })]
     public static partial int WSAStartup(ushort wVersionRequested, WSADATA* lpWSAData);

@@ -9,7 +9,7 @@ namespace Syscalls.Runtime.Backends.Linux;
 
 /// <summary>errno to <see cref="OsError"/>: the one place that knows Linux error numbers. Pure classification, so
 /// usable on every OS: the emulated ring reports io_uring's (Linux) numbers wherever it runs.</summary>
-internal static class Errno
+internal static class LinuxErrno
 {
     /// <summary>The errno of the last P/Invoke, classified. Call right after the failing call.</summary>
     internal static OsError Last() => ToError(Marshal.GetLastPInvokeError());
