@@ -211,6 +211,18 @@ internal static class AsyncEcho
     private static async ValueTask Echo(AsyncConnection c, LoopCounters counters)
     {
         counters.Connections++;
+        try
+        {
+            await EchoUntilEnd(c, counters);
+        }
+        catch (OsException e) when (e.Error.Kind is ErrorKind.ConnectionReset or ErrorKind.BrokenPipe)
+        {
+            // A client that resets instead of closing: the end of this connection, nothing to report.
+        }
+    }
+
+    private static async ValueTask EchoUntilEnd(AsyncConnection c, LoopCounters counters)
+    {
         while (true)
         {
             await c.ReceiveAsync(Memory<byte>.Empty);   // wait for data holding no buffer

@@ -293,6 +293,8 @@ public sealed class AsyncServer : IAsyncDisposable, IDisposable
         c.Abort();
         Interlocked.Decrement(ref _open);
         _threads?.Finished(c);
+        if (Volatile.Read(ref _stopped) != 0 && e is OsException { Error.Kind: ErrorKind.Canceled or ErrorKind.ConnectionAborted })
+            return;   // the server's own shutdown ended the handler's pending operation: not a handler failure
         Action<AsyncConnection, Exception>? handler = HandlerFailed;
         if (handler is null)
         {
