@@ -23,7 +23,7 @@ public class ManyConnectionsTests
     public async Task Echo_TenThousandConnections_EveryByteVerified(string backend)
     {
         Platform.RequireLinux("10,000 connections in a child process need the raised RLIMIT_NOFILE (Wine: covered at small scale by the echo theories)");
-        int soft = OpenFileLimit();
+        int soft = ManyConnectionsTestsLimits.OpenFileLimit();
         if (soft < Connections + 500)
             Assert.Skip($"RLIMIT_NOFILE soft limit {soft} < {Connections + 500}");
         using ChildServer child = ChildServer.Start(backend);   // the .NET host raises its soft limit to the hard one
@@ -83,7 +83,11 @@ public class ManyConnectionsTests
         Assert.Contains("closed opened=10000", child.Output);
     }
 
-    private static int OpenFileLimit()
+}
+
+internal static class ManyConnectionsTestsLimits
+{
+    internal static int OpenFileLimit()
     {
         // /proc/self/limits: "Max open files   <soft>   <hard>   files"
         string line = System.IO.File.ReadAllLines("/proc/self/limits").First(l => l.StartsWith("Max open files", StringComparison.Ordinal));

@@ -18,6 +18,8 @@ public static class Program
             return ChildServer.RunRing();
         if (args.Length > 0 && args[0] == Sigpipe.ControlVerb)
             return Sigpipe.RunControl();
+        if (args.Length > 0 && args[0] == ChildServer.AsyncVerb)
+            return ChildServer.RunAsync(args);
         return await Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args);
     }
 }

@@ -19,6 +19,8 @@ public sealed class ChildServer : IDisposable
     /// <summary>The child creates the ring the selector picks (<see cref="BackendSelector.CreateRing"/>), prints
     /// "ring NAME" or the error, and exits.</summary>
     public const string RingVerb = "--child-ring";
+    /// <summary>The same, serving with <see cref="AsyncServer"/> (the async echo) instead of a callback server.</summary>
+    public const string AsyncVerb = "--child-async-server";
 
     private readonly Process _process;
     private readonly List<string> _output = new();
@@ -47,8 +49,10 @@ public sealed class ChildServer : IDisposable
     }
 
     /// <summary>Starts the child; <paramref name="shellPrefix"/> (e.g. "ulimit -Sn 64;") runs in a shell before it.</summary>
-    public static ChildServer Start(string backend, IDictionary<string, string>? environment = null, string? shellPrefix = null)
+    public static ChildServer Start(string backend, IDictionary<string, string>? environment = null, string? shellPrefix = null,
+        bool asyncServer = false)
     {
+        string verb = asyncServer ? AsyncVerb : Verb;
         string exe = Environment.ProcessPath!;
         var psi = new ProcessStartInfo
         {
@@ -60,7 +64,7 @@ public sealed class ChildServer : IDisposable
         if (shellPrefix is null)
         {
             AddSelf(psi);
-            psi.ArgumentList.Add(Verb);
+            psi.ArgumentList.Add(verb);
             psi.ArgumentList.Add(backend);
         }
         else
@@ -68,7 +72,7 @@ public sealed class ChildServer : IDisposable
             SkipIfNoChildren();
             psi.FileName = "/bin/sh";
             psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add($"{shellPrefix} exec {(Launcher is null ? "" : "\"$1\" ")}\"$0\" {Verb} {backend}");
+            psi.ArgumentList.Add($"{shellPrefix} exec {(Launcher is null ? "" : "\"$1\" ")}\"$0\" {verb} {backend}");
             psi.ArgumentList.Add(exe);
             if (Launcher is not null)
                 psi.ArgumentList.Add(Launcher);
@@ -242,6 +246,47 @@ public sealed class ChildServer : IDisposable
         Console.Out.Flush();
         server.Run();
         Console.WriteLine($"closed opened={handler.Opened} bytes={handler.Bytes}");
+        return 0;
+    }
+
+    /// <summary>The child's side of <see cref="AsyncVerb"/>: an async echo on two loops; prints as the callback one.</summary>
+    public static int RunAsync(string[] args)
+    {
+        BackendKind requested = BackendSelector.Parse(args.Length > 1 ? args[1] : "auto");
+        long opened = 0, bytes = 0;
+        using var stop = new ManualResetEventSlim();
+        AsyncServer server = AsyncServer.Start(new AsyncServerOptions { Backend = requested, Loops = 2 }, async c =>
+        {
+            Interlocked.Increment(ref opened);
+            while (true)
+            {
+                await c.ReceiveAsync(Memory<byte>.Empty);
+                byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+                try
+                {
+                    int n = await c.ReceiveAsync(buffer);
+                    if (n == 0)
+                        return;
+                    await c.SendAsync(buffer.AsMemory(0, n));
+                    Interlocked.Add(ref bytes, n);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        });
+        Console.WriteLine($"backend {BackendSelector.NameOf(server.Backend)} ({server.SelectionReason})");
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Set();
+        });
+        Console.WriteLine($"listening {server.LocalEndpoint.Port}");
+        Console.Out.Flush();
+        stop.Wait();
+        server.Dispose();
+        Console.WriteLine($"closed opened={Interlocked.Read(ref opened)} bytes={Interlocked.Read(ref bytes)}");
         return 0;
     }
 }

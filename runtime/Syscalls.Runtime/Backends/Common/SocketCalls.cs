@@ -131,6 +131,20 @@ internal static class SocketCalls
         return Unsupported;
     }
 
+    /// <summary>Whether something can be received, taking nothing (MSG_PEEK of one byte on a non-blocking socket): 1 data,
+    /// 0 the end of the stream, <see cref="ErrorKind.WouldBlock"/> nothing yet.</summary>
+    internal static Result<int> Peek(int fd)
+    {
+        Span<byte> one = stackalloc byte[1];
+        if (OperatingSystem.IsWindows())
+            return Winsock.Recv(Handle(fd), one, (int)WinC.MSG_PEEK);
+        if (OperatingSystem.IsMacOS())
+            return DarwinSockets.Recv(fd, one, (int)DarwinC.MSG_PEEK);
+        if (OperatingSystem.IsLinux())
+            return Sys.Recv(fd, one, (int)LinuxC.MSG_PEEK);
+        return Unsupported;
+    }
+
     /// <summary>Sends one datagram to <paramref name="to"/>.</summary>
     internal static Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to)
     {
@@ -207,6 +221,18 @@ internal static class SocketCalls
     /// SO_EXCLUSIVEADDRUSE instead).</summary>
     internal static Result SetReuseAddress(int fd, bool enabled)
         => SetSocketLevel(fd, Option.ReuseAddress, enabled ? 1 : 0);
+
+    /// <summary>SO_REUSEPORT: several listeners share a port and the kernel spreads connections over them (Linux; macOS
+    /// accepts it without balancing). Windows has no such option.</summary>
+    internal static Result SetReusePort(int fd, bool enabled)
+    {
+        int on = enabled ? 1 : 0;
+        if (OperatingSystem.IsMacOS())
+            return DarwinSockets.SetSockOpt(fd, (int)DarwinC.SOL_SOCKET, (int)DarwinC.SO_REUSEPORT, on);
+        if (OperatingSystem.IsLinux())
+            return Sys.SetSockOpt(fd, (int)LinuxC.SOL_SOCKET, (int)LinuxC.SO_REUSEPORT, on);
+        return Unsupported;
+    }
 
     internal static Result SetSendBufferSize(int fd, int bytes)
         => SetSocketLevel(fd, Option.SendBuffer, bytes);

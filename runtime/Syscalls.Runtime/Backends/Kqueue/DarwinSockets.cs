@@ -88,13 +88,13 @@ internal static class DarwinSockets
     }
 
     // reason: the span is pinned for the duration of the call only
-    internal static unsafe Result<int> Recv(int fd, Span<byte> buffer)
+    internal static unsafe Result<int> Recv(int fd, Span<byte> buffer, int flags = 0)
     {
         fixed (byte* p = buffer)
         {
             while (true)
             {
-                nint n = recv(fd, p, (nuint)buffer.Length, 0);
+                nint n = recv(fd, p, (nuint)buffer.Length, flags);
                 if (n >= 0)
                     return (int)n;
                 OsError e = DarwinErrno.Last();

@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Syscalls.Runtime.Tests.Infrastructure;
+using Xunit;
+
+namespace Syscalls.Runtime.Tests.Loop;
+
+public class EventLoopTests
+{
+    [Theory]
+    [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
+    public async Task Post_FromManyThreads_RunsEveryItemOnTheLoopInEachPostersOrder(string backend)
+    {
+        using EventLoop loop = LoopKit.Start(backend);
+        const int Threads = 4, PerThread = 20_000;
+        var seen = new List<(int Thread, int Seq)>();   // touched on the loop thread only
+        int wrongThread = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Thread[] posters = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                int seq = i;
+                loop.Post(_ =>
+                {
+                    if (!loop.IsOnLoopThread)
+                        Interlocked.Increment(ref wrongThread);
+                    seen.Add((t, seq));
+                    if (seen.Count == Threads * PerThread)
+                        done.SetResult();
+                }, null);
+                if (i % 1000 == 0)
+                    Thread.Sleep(1);   // let the loop go to sleep now and then, so posts must wake it
+            }
+        })).ToArray();
+        foreach (Thread p in posters)
+            p.Start();
+        await LoopKit.Off(done.Task);
+        Assert.Equal(0, wrongThread);
+        for (int t = 0; t < Threads; t++)
+            Assert.Equal(Enumerable.Range(0, PerThread), seen.Where(s => s.Thread == t).Select(s => s.Seq));
+    }
+
+    [Fact]
+    public async Task Timers_FireInDueOrder_AndStoppedOnesNever()
+    {
+        using EventLoop loop = LoopKit.Start("poll");
+        var fired = new ConcurrentQueue<int>();
+        var last = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int[] dueMs = [40, 10, 30, 10, 0, 20, 50];
+        var timers = new LoopTimer[dueMs.Length];
+        await LoopKit.Off(LoopKit.On(loop, () =>
+        {
+            // A timer stopped by another timer's callback in the same iteration must not fire (libuv #4248): the
+            // stopper is started first, so at 10 ms it runs before timer 3 (due at 10 ms too) and stops it.
+            LoopTimer stopper = loop.CreateTimer(_ => timers[3].Stop(), null);
+            stopper.Start(TimeSpan.FromMilliseconds(10));
+            for (int i = 0; i < dueMs.Length; i++)
+            {
+                int id = i;
+                timers[i] = loop.CreateTimer(_ =>
+                {
+                    fired.Enqueue(id);
+                    if (id == 6)
+                        last.SetResult();
+                }, null);
+                timers[i].Start(TimeSpan.FromMilliseconds(dueMs[i]));
+            }
+
+            timers[2].Stop();   // due at 30 ms: must never fire
+            return Task.FromResult(0);
+        }));
+        await LoopKit.Off(last.Task);
+        await LoopKit.Off(loop.Delay(TimeSpan.FromMilliseconds(60)));
+        // Due order, equal due times in start order: 4 (0 ms), 1 (10), 5 (20), 0 (40), 6 (50); 2 and 3 stopped.
+        Assert.Equal([4, 1, 5, 0, 6], fired.ToArray());
+    }
+
+    [Fact]
+    public async Task PeriodicTimer_FiresRepeatedly_UntilStoppedFromAnotherThread()
+    {
+        using EventLoop loop = LoopKit.Start("poll");
+        int count = 0;
+        var five = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        LoopTimer timer = loop.CreateTimer(_ =>
+        {
+            if (Interlocked.Increment(ref count) == 5)
+                five.TrySetResult();
+        }, null);
+        timer.Start(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2));
+        await LoopKit.Off(five.Task);
+        timer.Stop();   // from the test thread: posted to the loop
+        await LoopKit.Off(LoopKit.On(loop, () => Task.FromResult(0)));   // the stop has run
+        int after = Volatile.Read(ref count);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(after, Volatile.Read(ref count));
+        Assert.False(timer.IsActive);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
+    public async Task Await_InLoopCode_ResumesOnTheLoop(string backend)
+    {
+        using EventLoop loop = LoopKit.Start(backend);
+        bool[] onLoop = await LoopKit.Off(LoopKit.On(loop, async () =>
+        {
+            var results = new List<bool> { loop.IsOnLoopThread, SynchronizationContext.Current == loop.SynchronizationContext };
+            await Task.Delay(5);                                   // a timer of the thread pool: back via the context
+            results.Add(loop.IsOnLoopThread);
+            await Task.Run(() => Thread.Sleep(1));                 // work elsewhere: back via the context
+            results.Add(loop.IsOnLoopThread);
+            await loop.Delay(TimeSpan.FromMilliseconds(1));       // the loop's own timer
+            results.Add(loop.IsOnLoopThread);
+            int onScheduler = await Task.Factory.StartNew(() => loop.IsOnLoopThread ? 1 : 0, CancellationToken.None,
+                TaskCreationOptions.None, loop.TaskScheduler);
+            results.Add(onScheduler == 1);
+            await Task.Yield();
+            results.Add(loop.IsOnLoopThread);
+            return results.ToArray();
+        }));
+        Assert.All(onLoop, Assert.True);
+    }
+
+    [Fact]
+    public async Task Post_AfterDispose_ThrowsAndTryPostSaysFalse()
+    {
+        EventLoop loop = LoopKit.Start("poll");
+        loop.Dispose();
+        Assert.True(loop.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => loop.Post(_ => { }, null));
+        Assert.False(loop.TryPost(_ => { }, null));
+        // The loop's SynchronizationContext still runs what is posted to it (on the thread pool): nothing hangs.
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.SynchronizationContext.Post(_ => ran.SetResult(), null);
+        await LoopKit.Off(ran.Task);
+    }
+
+    [Fact]
+    public async Task Callback_Throwing_IsReportedAndTheLoopGoesOn()
+    {
+        using EventLoop loop = LoopKit.Start("poll");
+        var reported = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.UnhandledException += (_, e) => reported.TrySetResult(e);
+        loop.Post(_ => throw new InvalidOperationException("boom"), null);
+        Exception e = await LoopKit.Off(reported.Task);
+        Assert.Equal("boom", e.Message);
+        Assert.Equal(1, await LoopKit.Off(LoopKit.On(loop, () => Task.FromResult(1))));
+    }
+
+    [Fact]
+    public async Task LongCallback_ShowsAsLoopLag_InStatisticsAndTheMetric()
+    {
+        // The seed's "one long callback freezes the entire event loop": a 300 ms callback makes a 10 ms timer run at
+        // least 250 ms late. A lower bound only: a loaded machine can only make the lag larger.
+        var lags = new ConcurrentBag<double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Syscalls.Runtime" && instrument.Name == "syscalls.loop.lag")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => lags.Add(value));
+        listener.Start();
+        using EventLoop loop = LoopKit.Start("poll");
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        LoopTimer timer = loop.CreateTimer(_ => fired.SetResult(), null);
+        loop.Post(_ =>
+        {
+            timer.Start(TimeSpan.FromMilliseconds(10));   // due 10 ms into the callback that holds the loop
+            Thread.Sleep(300);
+        }, null);
+        await LoopKit.Off(fired.Task);
+        Assert.True(loop.Statistics.MaxLagMilliseconds >= 250, $"max lag {loop.Statistics.MaxLagMilliseconds} ms");
+        Assert.Contains(lags, l => l >= 250);
+    }
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Syscalls.Runtime.Tests.Infrastructure;
+
+namespace Syscalls.Runtime.Tests.Loop;
+
+/// <summary>Helpers for loop tests: loops of a named backend, bodies run on a loop, waits that come back off it.</summary>
+internal static class LoopKit
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    /// <summary>A loop on its own thread for the backend named as TestBackends names it ("threads": the plain poller a
+    /// thread-per-connection loop uses).</summary>
+    public static EventLoop Start(string backend, Action<LoopOptions>? configure = null)
+    {
+        var options = new LoopOptions { Backend = TestBackends.Kind(backend) };
+        configure?.Invoke(options);
+        return EventLoop.Start(options);
+    }
+
+    /// <summary>Runs <paramref name="body"/> on <paramref name="loop"/> (its awaits resume there) and returns a task the
+    /// test awaits with <see cref="Off"/>.</summary>
+    public static Task<T> On<T>(EventLoop loop, Func<Task<T>> body)
+    {
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.Post(async _ =>
+        {
+            try
+            {
+                result.TrySetResult(await body());
+            }
+            catch (Exception e)
+            {
+                result.TrySetException(e);
+            }
+        }, null);
+        return result.Task;
+    }
+
+    public static Task On(EventLoop loop, Func<Task> body) => On(loop, async () =>
+    {
+        await body();
+        return true;
+    });
+
+    /// <summary>Waits for <paramref name="task"/> with a deadline, resuming on the thread pool (never on a loop).</summary>
+    public static async Task<T> Off<T>(Task<T> task)
+        => await task.WaitAsync(Patience).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+
+    public static async Task Off(Task task)
+        => await task.WaitAsync(Patience).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+
+    /// <summary>Echoes every connection the listener accepts until it is disposed (runs on the listener's loop).</summary>
+    public static async Task ServeEcho(AsyncListener listener, int bufferSize = 4096)
+    {
+        while (await listener.AcceptAsync() is { } c)
+            _ = EchoOne(c, bufferSize);
+    }
+
+    public static async Task EchoOne(AsyncConnection c, int bufferSize = 4096)
+    {
+        var buffer = new byte[bufferSize];
+        try
+        {
+            int n;
+            while ((n = await c.ReceiveAsync(buffer)) > 0)
+                await c.SendAsync(buffer.AsMemory(0, n));
+        }
+        catch (OsException)
+        {
+        }
+        finally
+        {
+            await c.CloseAsync();
+        }
+    }
+
+    /// <summary>Descriptors open in this process (Linux: /proc/self/fd), or -1 where that cannot be read.</summary>
+    public static int OpenDescriptors()
+        => OperatingSystem.IsLinux() ? System.IO.Directory.GetFiles("/proc/self/fd").Length : -1;
+
+    /// <summary>Waits (up to 10 s) until at most <paramref name="count"/> descriptors are open; true elsewhere.</summary>
+    public static bool DescriptorsDropTo(int count)
+    {
+        if (count < 0)
+            return true;
+        for (int i = 0; i < 200; i++)
+        {
+            if (OpenDescriptors() <= count)
+                return true;
+            Thread.Sleep(50);
+        }
+
+        return false;
+    }
+
+    /// <summary>Receives exactly <paramref name="buffer"/>.Length bytes.</summary>
+    public static async Task ReceiveExactly(AsyncConnection c, Memory<byte> buffer)
+    {
+        int got = 0;
+        while (got < buffer.Length)
+        {
+            int n = await c.ReceiveAsync(buffer[got..]);
+            if (n == 0)
+                throw new InvalidOperationException($"end of stream after {got} of {buffer.Length} bytes");
+            got += n;
+        }
+    }
+}
