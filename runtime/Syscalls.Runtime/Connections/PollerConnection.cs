@@ -20,6 +20,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
     private bool _registered;
     private Interest _interest;
     private bool _readHint;
+    private bool _readEnded;   // the poller reported the peer's FIN, a hang-up or an error: no new event will follow
     private bool _writeHint;
     private bool _endOfStream;
     private OsError _error;
@@ -89,12 +90,14 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         if (_endOfStream)
             return true;
         if (buffer.IsEmpty)
-            return _edge && _readHint;   // a zero-byte receive completes when data is there, taking none
+            return _readHint;   // a zero-byte receive completes when data is there, taking none (any trigger mode)
         Result<int> r = SocketCalls.Recv(Fd, buffer);
         if (r.TryGetValue(out received))
         {
             if (received == 0)
                 _endOfStream = true;
+            else if (received < buffer.Length && !_readEnded)
+                _readHint = false;   // the stream is drained; what arrives after this recv raises a new event
             return true;
         }
 
@@ -310,6 +313,8 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         if ((readiness & ReadSide) != 0)
         {
             _readHint = true;
+            if ((readiness & (Readiness.ReadClosed | Readiness.Closed | Readiness.Error)) != 0)
+                _readEnded = true;   // the FIN or error waits behind the data: a short read must keep the hint
             if (PendingReceive.IsPending)
                 CompleteReceive();
             if (State == ConnectionState.Closed)
