@@ -163,19 +163,26 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
             }
         }
 
-        // Behind queued bytes (order), or several segments (coalesced into one send): copy into the window.
-        int room = SendWindow - _queueCount;
-        if (room > 0 && !data.IsEmpty)
+        // Behind queued bytes (order), or several segments (coalesced into one send): copy into the window, again and
+        // again while the kernel takes all of it (an edge poller reports writability only after a send hit EAGAIN).
+        while (true)
         {
-            int take = (int)Math.Min(room, data.Length);
-            Append(data.Slice(0, take));
-            data = data.Slice(take);
-        }
+            int room = SendWindow - _queueCount;
+            if (room > 0 && !data.IsEmpty)
+            {
+                int take = (int)Math.Min(room, data.Length);
+                Append(data.Slice(0, take));
+                data = data.Slice(take);
+            }
 
-        if (_queueCount > 0 && (!_edge || _writeHint))
-        {
-            if (!FlushQueue(out error))
-                return true;
+            if (_queueCount > 0 && (!_edge || _writeHint))
+            {
+                if (!FlushQueue(out error))
+                    return true;
+            }
+
+            if (data.IsEmpty || _queueCount > 0)
+                break;
         }
 
         UpdateInterest();
