@@ -242,6 +242,14 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
     /// holding <see cref="MaxChunks"/> stops receiving until it is read.</summary>
     private void Keep(int buffer, int offset, int length)
     {
+        if (_chunkCount == MaxChunks)
+        {
+            // Completions the kernel posted before the throttle's cancel took effect: merged into the last chunk, so
+            // nothing is overwritten and the order holds.
+            AppendToLastChunk(buffer, offset, length);
+            return;
+        }
+
         ref Chunk chunk = ref _chunks[(_chunkHead + _chunkCount) % MaxChunks];
         _chunkCount++;
         if (_ring.FreeReceiveBuffers < _ring.ReceivePool.BufferCount / 4)
@@ -258,6 +266,21 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
 
         if (_chunkCount >= MaxChunks && _recvArmed && _ring.Multishot)
             SubmitCancel(TagRecv);   // throttled: re-armed by the read that makes room
+    }
+
+    private void AppendToLastChunk(int buffer, int offset, int length)
+    {
+        ref Chunk last = ref _chunks[(_chunkHead + _chunkCount - 1) % MaxChunks];
+        byte[] merged = ArrayPool<byte>.Shared.Rent(last.Length + length);
+        ReadOnlySpan<byte> kept = last.Heap is { } heap
+            ? heap.AsSpan(last.Offset, last.Length)
+            : _ring.ReceivePool.GetSpan(last.BufferId).Slice(last.Offset, last.Length);
+        kept.CopyTo(merged);
+        _ring.ReceivePool.GetSpan(buffer).Slice(offset, length).CopyTo(merged.AsSpan(last.Length));
+        int total = last.Length + length;
+        ReleaseChunk(ref last);
+        _ring.ReturnReceiveBuffer(buffer);
+        last = new Chunk(-1, merged, 0, total);
     }
 
     /// <summary>Copies kept bytes into <paramref name="target"/>; a zero-length target takes nothing.</summary>
