@@ -7,8 +7,8 @@ using Xunit;
 
 namespace Syscalls.Runtime.Tests.Loop;
 
-/// <summary>A send of several segments larger than the send window completes once the peer reads: the part beyond
-/// the window goes out when the window drains, also when the kernel took every byte without ever saying EAGAIN.</summary>
+/// <summary>A send of several segments larger than the send window completes once the peer reads: the part beyond the
+/// window goes out when the window drains, also when the kernel took every byte without ever saying EAGAIN.</summary>
 public class SendSequenceTests
 {
     [Theory]
@@ -25,14 +25,14 @@ public class SendSequenceTests
         var data = Segment.Chain(first, second);
         int total = first.Length + second.Length;
         var received = new byte[2 * total];
-        Task reading = Task.Run(() => Peers.ReadExactly(client, received));
+        Task reading = Task.Run(() => Peers.ReadExactly(client, received), TestContext.Current.CancellationToken);
         await LoopKit.Off(LoopKit.On(loop, async () =>
         {
             connection.SendWindow = Window;
             await connection.SendAsync(data);
             await connection.SendAsync(data);
         }));
-        await reading.WaitAsync(LoopKit.Patience);
+        await reading.WaitAsync(LoopKit.Patience, TestContext.Current.CancellationToken);
         for (int round = 0; round < 2; round++)
         {
             Assert.Equal(first, received[(round * total)..(round * total + first.Length)]);

@@ -28,7 +28,7 @@ public class SlowReaderTests
         {
             client.Send(sent);
             client.Shutdown(SocketShutdown.Send);
-        });
+        }, TestContext.Current.CancellationToken);
         Thread.Sleep(300);   // nobody receives: the connection holds what it can and the rest waits in the kernel
         var received = new byte[Total + 1];
         int got = await LoopKit.Off(LoopKit.On(loop, async () =>
@@ -38,7 +38,7 @@ public class SlowReaderTests
                 at += n;
             return at;
         }));
-        await sending.WaitAsync(LoopKit.Patience);
+        await sending.WaitAsync(LoopKit.Patience, TestContext.Current.CancellationToken);
         Assert.Equal(Total, got);
         int firstBad = sent.AsSpan().CommonPrefixLength(received.AsSpan(0, Total));
         Assert.True(firstBad == Total, $"byte {firstBad} differs");

@@ -58,7 +58,7 @@ public class ZeroByteReceiveTests
         {
             var buffer = new byte[1000];
             Assert.Equal(sent.Length, await connection.ReceiveAsync(buffer));   // a short read: the FIN is still queued
-            await connection.ReceiveAsync(Memory<byte>.Empty);                  // must see it, with no new event to come
+            await connection.ReceiveAsync(Memory<byte>.Empty);   // must see it, with no new event to come
             Assert.Equal(0, await connection.ReceiveAsync(buffer));
         }));
         await LoopKit.Off(connection.CloseAsync());
