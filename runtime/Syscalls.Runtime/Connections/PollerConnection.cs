@@ -20,6 +20,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
     private bool _registered;
     private Interest _interest;
     private bool _readHint;
+    private bool _readEnded;   // the poller reported the peer's FIN, a hang-up or an error: no new event will follow
     private bool _writeHint;
     private bool _endOfStream;
     private OsError _error;
@@ -97,8 +98,8 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         {
             if (received == 0)
                 _endOfStream = true;
-            else if (received < buffer.Length)
-                _readHint = false;   // a short read took all there was; what arrives later raises a new event (as tokio)
+            else if (received < buffer.Length && !_readEnded)
+                _readHint = false;   // the stream is drained; what arrives after this recv raises a new event
             return true;
         }
 
@@ -164,19 +165,26 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
             }
         }
 
-        // Behind queued bytes (order), or several segments (coalesced into one send): copy into the window.
-        int room = SendWindow - _queueCount;
-        if (room > 0 && !data.IsEmpty)
+        // Behind queued bytes (order), or several segments (coalesced into one send): copy into the window, again and
+        // again while the kernel takes all of it (an edge poller reports writability only after a send hit EAGAIN).
+        while (true)
         {
-            int take = (int)Math.Min(room, data.Length);
-            Append(data.Slice(0, take));
-            data = data.Slice(take);
-        }
+            int room = SendWindow - _queueCount;
+            if (room > 0 && !data.IsEmpty)
+            {
+                int take = (int)Math.Min(room, data.Length);
+                Append(data.Slice(0, take));
+                data = data.Slice(take);
+            }
 
-        if (_queueCount > 0 && (!_edge || _writeHint))
-        {
-            if (!FlushQueue(out error))
-                return true;
+            if (_queueCount > 0 && (!_edge || _writeHint))
+            {
+                if (!FlushQueue(out error))
+                    return true;
+            }
+
+            if (data.IsEmpty || _queueCount > 0)
+                break;
         }
 
         UpdateInterest();
@@ -314,6 +322,8 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         if ((readiness & ReadSide) != 0)
         {
             _readHint = true;
+            if ((readiness & (Readiness.ReadClosed | Readiness.Closed | Readiness.Error)) != 0)
+                _readEnded = true;   // the FIN or error waits behind the data: a short read must keep the hint
             if (PendingReceive.IsPending)
                 CompleteReceive();
             if (State == ConnectionState.Closed)

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Syscalls.Runtime.Sockets;
 
 namespace Syscalls.Runtime;
@@ -20,7 +21,7 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
 
     private readonly RingDriver _ring;
     private readonly UserData _id;
-    private Chunk[] _chunks = [];    // a FIFO (ring) of kept receives, allocated when the first one is kept
+    private Chunks _chunks;
     private int _chunkHead;
     private int _chunkCount;
     private bool _recvArmed;          // a multishot receive, a PollReadable or a single-shot Recv is in flight
@@ -241,10 +242,15 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
     /// holding <see cref="MaxChunks"/> stops receiving until it is read.</summary>
     private void Keep(int buffer, int offset, int length)
     {
-        // One harvest can hold several completions of the multishot receive, beyond the throttle: the FIFO grows.
-        if (_chunkCount == _chunks.Length)
-            GrowChunks();
-        ref Chunk chunk = ref _chunks[(_chunkHead + _chunkCount) % _chunks.Length];
+        if (_chunkCount == MaxChunks)
+        {
+            // Completions the kernel posted before the throttle's cancel took effect: merged into the last chunk, so
+            // nothing is overwritten and the order holds.
+            AppendToLastChunk(buffer, offset, length);
+            return;
+        }
+
+        ref Chunk chunk = ref _chunks[(_chunkHead + _chunkCount) % MaxChunks];
         _chunkCount++;
         if (_ring.FreeReceiveBuffers < _ring.ReceivePool.BufferCount / 4)
         {
@@ -258,8 +264,23 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
             chunk = new Chunk(buffer, null, offset, length);
         }
 
-        if (_chunkCount == MaxChunks && _recvArmed && _ring.Multishot)
+        if (_chunkCount >= MaxChunks && _recvArmed && _ring.Multishot)
             SubmitCancel(TagRecv);   // throttled: re-armed by the read that makes room
+    }
+
+    private void AppendToLastChunk(int buffer, int offset, int length)
+    {
+        ref Chunk last = ref _chunks[(_chunkHead + _chunkCount - 1) % MaxChunks];
+        byte[] merged = ArrayPool<byte>.Shared.Rent(last.Length + length);
+        ReadOnlySpan<byte> kept = last.Heap is { } heap
+            ? heap.AsSpan(last.Offset, last.Length)
+            : _ring.ReceivePool.GetSpan(last.BufferId).Slice(last.Offset, last.Length);
+        kept.CopyTo(merged);
+        _ring.ReceivePool.GetSpan(buffer).Slice(offset, length).CopyTo(merged.AsSpan(last.Length));
+        int total = last.Length + length;
+        ReleaseChunk(ref last);
+        _ring.ReturnReceiveBuffer(buffer);
+        last = new Chunk(-1, merged, 0, total);
     }
 
     /// <summary>Copies kept bytes into <paramref name="target"/>; a zero-length target takes nothing.</summary>
@@ -282,22 +303,13 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
             }
 
             ReleaseChunk(ref chunk);
-            _chunkHead = (_chunkHead + 1) % _chunks.Length;
+            _chunkHead = (_chunkHead + 1) % MaxChunks;
             _chunkCount--;
         }
 
         if (_chunkCount < MaxChunks)
             ArmReceive();
         return total;
-    }
-
-    private void GrowChunks()
-    {
-        var grown = new Chunk[Math.Max(MaxChunks, _chunks.Length * 2)];
-        for (int i = 0; i < _chunkCount; i++)
-            grown[i] = _chunks[(_chunkHead + i) % _chunks.Length];
-        _chunks = grown;
-        _chunkHead = 0;
     }
 
     private void ReleaseChunk(ref Chunk chunk)
@@ -314,7 +326,7 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
         while (_chunkCount > 0)
         {
             ReleaseChunk(ref _chunks[_chunkHead]);
-            _chunkHead = (_chunkHead + 1) % _chunks.Length;
+            _chunkHead = (_chunkHead + 1) % MaxChunks;
             _chunkCount--;
         }
     }
@@ -404,4 +416,10 @@ internal sealed partial class RingConnection : AsyncConnection, ICompletionTarge
     private protected override bool IsDrained => State == ConnectionState.Closed;
 
     private readonly record struct Chunk(int BufferId, byte[]? Heap, int Offset, int Length);
+
+    [InlineArray(MaxChunks)]
+    private struct Chunks
+    {
+        private Chunk _first;
+    }
 }
