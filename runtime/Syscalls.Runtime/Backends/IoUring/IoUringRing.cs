@@ -18,7 +18,7 @@ namespace Syscalls.Runtime.Backends.IoUring;
 /// <para>Threading: SINGLE_ISSUER rings are set up disabled and bound to the first thread that submits.</para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
-internal sealed class IoUringRing : IRing
+internal sealed partial class IoUringRing : IRing
 {
     private const ulong InternalBit = 1UL << 63;
     private const ulong WakeId = InternalBit | 1;      // the multishot poll on the wake eventfd
@@ -175,6 +175,11 @@ internal sealed class IoUringRing : IRing
             case RingOpcode.PollReadable:
                 sqe->poll32_events = (uint)POLLIN;   // single shot; POLLERR and POLLHUP are always reported
                 break;
+            case RingOpcode.ReceiveFrom:
+            case RingOpcode.SendTo:
+                op.Scratch = _scratch.Rent();
+                PrepareMessage(sqe, _scratch[op.Scratch], operation);
+                break;
         }
 
         return Result.Success;
@@ -324,6 +329,8 @@ internal sealed class IoUringRing : IRing
         RingOpcode.Timeout => IORING_OP_TIMEOUT,
         RingOpcode.Cancel => IORING_OP_ASYNC_CANCEL,
         RingOpcode.PollReadable => IORING_OP_POLL_ADD,
+        RingOpcode.ReceiveFrom => IORING_OP_RECVMSG,
+        RingOpcode.SendTo => IORING_OP_SENDMSG,
         _ => 255,
     };
 
@@ -467,6 +474,8 @@ internal sealed class IoUringRing : IRing
         if (op.Opcode == RingOpcode.PollReadable && res > 0)
             res = 0;   // the revents mask: the contract's success is 0 on every backend
         completion = new RingCompletion(op.UserData, res < 0 ? 0 : res, res < 0 ? Errno.ToError(-res) : default, flags, bufferId);
+        if (op.Opcode == RingOpcode.ReceiveFrom && res >= 0)
+            completion = ReceivedDatagram(op.UserData, res, _scratch[op.Scratch]);   // before the block goes back below
         if ((flags & RingCompletionFlags.More) == 0)
         {
             if (op.Scratch >= 0)
