@@ -37,6 +37,9 @@ internal sealed class RingDatagramSocket : AsyncDatagramSocket, ICompletionTarge
         _id = ring.Register(this);
     }
 
+    /// <summary>A ReceiveFrom is with the kernel (tests: a canceled receive must not leave one behind).</summary>
+    internal bool ReceiveInFlight => _receiveInFlight;
+
     private UserData Tagged(byte tag) => _id.WithTag(tag);
 
     // ---------------------------------------------------------------- operations
