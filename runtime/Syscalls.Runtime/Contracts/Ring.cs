@@ -45,7 +45,7 @@ public readonly struct RingCompletion
         BufferId = bufferId;
     }
 
-    /// <summary>Creates the completion of a <see cref="RingOpcode.ReceiveFrom"/>, naming the datagram's sender.</summary>
+    /// <summary>Creates the completion of a <see cref="RingOpcode.ReceiveFrom"/>, naming its sender.</summary>
     public RingCompletion(UserData userData, int result, OsError error, RingCompletionFlags flags, NetEndpoint source)
         : this(userData, result, error, flags, -1) => Source = source;
 
@@ -65,10 +65,10 @@ public readonly struct RingCompletion
     /// <summary>The provided buffer holding the data when <see cref="RingCompletionFlags.Buffer"/> is set, else -1.</summary>
     public int BufferId { get; }
 
-    /// <summary>The sender of a datagram received by <see cref="RingOpcode.ReceiveFrom"/>; <c>default</c> otherwise.</summary>
+    /// <summary>The sender of a <see cref="RingOpcode.ReceiveFrom"/> datagram; <c>default</c> otherwise.</summary>
     public NetEndpoint Source { get; }
 
-    /// <summary>True when a received datagram was longer than the buffer (<see cref="RingCompletionFlags.Truncated"/>).</summary>
+    /// <summary>A received datagram was cut to the buffer (<see cref="RingCompletionFlags.Truncated"/>).</summary>
     public bool IsTruncated => (Flags & RingCompletionFlags.Truncated) != 0;
 
     /// <summary>True on success.</summary>

@@ -41,7 +41,7 @@ public enum RingOpcode : byte
     /// (<see cref="RingCompletion.Source"/>); a datagram longer than the buffer is cut to it and completes with
     /// <see cref="RingCompletionFlags.Truncated"/>, its <see cref="RingCompletion.Result"/> then the datagram's real
     /// length where the OS tells it (io_uring; the emulated ring on Linux), else the buffer's length (IOCP; the
-    /// emulated ring elsewhere). recvmsg on io_uring, WSARecvFrom on IOCP, readiness plus recvfrom when emulated.</summary>
+    /// emulated ring elsewhere). recvmsg on io_uring, WSARecvFrom on IOCP, readiness and recvfrom emulated.</summary>
     ReceiveFrom,
     /// <summary>Send <see cref="RingOperation.Buffer"/> as one datagram to <see cref="RingOperation.Endpoint"/> (the
     /// connected peer when the endpoint is <c>default</c>); never raises SIGPIPE. sendmsg on io_uring, WSASendTo on
@@ -121,7 +121,7 @@ public readonly struct RingOperation
     public static RingOperation Send(SafeHandle socket, BufferSlice buffer, UserData userData)
         => new(RingOpcode.Send, userData, Check(socket)) { Buffer = CheckBuffer(buffer) };
 
-    /// <summary>Receive one datagram into a buffer slice (the completion names the sender and reports truncation).</summary>
+    /// <summary>Receive one datagram into a buffer slice (the completion names its sender, reports a cut).</summary>
     public static RingOperation ReceiveFrom(SafeHandle socket, BufferSlice buffer, UserData userData)
         => new(RingOpcode.ReceiveFrom, userData, Check(socket)) { Buffer = CheckBuffer(buffer) };
 

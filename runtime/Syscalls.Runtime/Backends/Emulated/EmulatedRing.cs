@@ -209,7 +209,7 @@ internal sealed partial class EmulatedRing : IRing
         _ops.Complete(index);
     }
 
-    /// <summary>The final completion of a ReceiveFrom: the sender, and whether the datagram was cut to the buffer.</summary>
+    /// <summary>The final completion of a ReceiveFrom: the sender, and whether the datagram was cut.</summary>
     private void FinishDatagram(int index, int result, bool truncated, in NetEndpoint source)
     {
         Unwait(index);

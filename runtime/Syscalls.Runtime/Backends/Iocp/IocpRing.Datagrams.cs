@@ -53,7 +53,7 @@ internal sealed partial class IocpRing
         Complete(slot, result, default, truncated ? RingCompletionFlags.Truncated : RingCompletionFlags.None, source);
     }
 
-    /// <summary>Only stream sockets skip the port on success (see the remarks); an unknown type counts as a datagram.</summary>
+    /// <summary>Only stream sockets skip the port on success (see the remarks); unknown counts as datagram.</summary>
     private static bool IsStreamSocket(nuint socket)
     {
         Result<int> type = Winsock.GetSockOpt(socket, (int)SOL_SOCKET, SO_TYPE);
