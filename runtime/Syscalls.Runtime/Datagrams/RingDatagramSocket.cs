@@ -126,7 +126,7 @@ internal sealed class RingDatagramSocket : AsyncDatagramSocket, ICompletionTarge
         }
         else if (IsIgnorable(c.Error) || c.Error.Kind is ErrorKind.Canceled or ErrorKind.Interrupted)
         {
-            BeginReceive();   // Windows' ICMP report on an unconnected socket, or a cancel that was not the caller's
+            BeginReceive();   // Windows' ICMP report on an unconnected socket, or a cancel meant for the last receive
         }
         else
         {
@@ -143,6 +143,8 @@ internal sealed class RingDatagramSocket : AsyncDatagramSocket, ICompletionTarge
             op.Complete(c.Result);
         else if (c.Error.Kind == ErrorKind.Canceled && op.CancellationToken.IsCancellationRequested)
             op.FailCanceled();
+        else if (c.Error.Kind == ErrorKind.Canceled)
+            BeginSend();   // a cancel meant for the previous send (same tag) that met this one: send it again
         else
             op.Fail(new OsException(c.Error));
     }
