@@ -12,6 +12,8 @@ public enum RingCompletionFlags
     More = 1,
     /// <summary><see cref="RingCompletion.BufferId"/> names a provided buffer now lent to the caller.</summary>
     Buffer = 2,
+    /// <summary>A <see cref="RingOpcode.ReceiveFrom"/> datagram was longer than the buffer and was cut to it.</summary>
+    Truncated = 4,
 }
 
 /// <summary>What a ring backend can do.</summary>
@@ -43,10 +45,15 @@ public readonly struct RingCompletion
         BufferId = bufferId;
     }
 
+    /// <summary>Creates the completion of a <see cref="RingOpcode.ReceiveFrom"/>, naming its sender.</summary>
+    public RingCompletion(UserData userData, int result, OsError error, RingCompletionFlags flags, NetEndpoint source)
+        : this(userData, result, error, flags, -1) => Source = source;
+
     /// <summary>The operation's tag.</summary>
     public UserData UserData { get; }
 
-    /// <summary>Bytes transferred, or the accepted descriptor (wrap it in a SafeHandle at once), or 0.</summary>
+    /// <summary>Bytes transferred, or the accepted descriptor (wrap it in a SafeHandle at once), or 0; for
+    /// <see cref="RingOpcode.ReceiveFrom"/> the datagram's length (see there for a truncated one).</summary>
     public int Result { get; }
 
     /// <summary>The error; <see cref="ErrorKind.None"/> on success, <see cref="ErrorKind.Canceled"/> after a cancel.</summary>
@@ -57,6 +64,12 @@ public readonly struct RingCompletion
 
     /// <summary>The provided buffer holding the data when <see cref="RingCompletionFlags.Buffer"/> is set, else -1.</summary>
     public int BufferId { get; }
+
+    /// <summary>The sender of a <see cref="RingOpcode.ReceiveFrom"/> datagram; <c>default</c> otherwise.</summary>
+    public NetEndpoint Source { get; }
+
+    /// <summary>A received datagram was cut to the buffer (<see cref="RingCompletionFlags.Truncated"/>).</summary>
+    public bool IsTruncated => (Flags & RingCompletionFlags.Truncated) != 0;
 
     /// <summary>True on success.</summary>
     public bool IsSuccess => Error.Kind == ErrorKind.None;

@@ -37,6 +37,16 @@ public enum RingOpcode : byte
     /// <see cref="RingCompletion.Result"/> 0; a pending error may be reported here or by the receive that
     /// follows.</summary>
     PollReadable,
+    /// <summary>Receive one datagram into <see cref="RingOperation.Buffer"/>. The completion names the sender
+    /// (<see cref="RingCompletion.Source"/>); a datagram longer than the buffer is cut to it and completes with
+    /// <see cref="RingCompletionFlags.Truncated"/>, its <see cref="RingCompletion.Result"/> then the datagram's real
+    /// length where the OS tells it (io_uring; the emulated ring on Linux), else the buffer's length (IOCP; the
+    /// emulated ring elsewhere). recvmsg on io_uring, WSARecvFrom on IOCP, readiness and recvfrom emulated.</summary>
+    ReceiveFrom,
+    /// <summary>Send <see cref="RingOperation.Buffer"/> as one datagram to <see cref="RingOperation.Endpoint"/> (the
+    /// connected peer when the endpoint is <c>default</c>); never raises SIGPIPE. sendmsg on io_uring, WSASendTo on
+    /// IOCP, readiness plus sendto when emulated.</summary>
+    SendTo,
 }
 
 /// <summary>One operation for <see cref="IRing.Enqueue"/>. Build it with the static factories.</summary>
@@ -77,7 +87,7 @@ public readonly struct RingOperation
     /// <summary>The operation a Cancel targets.</summary>
     public UserData Target { get; private init; }
 
-    /// <summary>Address of Connect.</summary>
+    /// <summary>Address of Connect; destination of SendTo (<c>default</c>: the connected peer).</summary>
     public NetEndpoint Endpoint { get; private init; }
 
     /// <summary>A no-op.</summary>
@@ -110,6 +120,15 @@ public readonly struct RingOperation
     /// <summary>Send a buffer slice.</summary>
     public static RingOperation Send(SafeHandle socket, BufferSlice buffer, UserData userData)
         => new(RingOpcode.Send, userData, Check(socket)) { Buffer = CheckBuffer(buffer) };
+
+    /// <summary>Receive one datagram into a buffer slice (the completion names its sender, reports a cut).</summary>
+    public static RingOperation ReceiveFrom(SafeHandle socket, BufferSlice buffer, UserData userData)
+        => new(RingOpcode.ReceiveFrom, userData, Check(socket)) { Buffer = CheckBuffer(buffer) };
+
+    /// <summary>Send a buffer slice as one datagram to <paramref name="destination"/> (<c>default</c>: the peer of a
+    /// connected socket).</summary>
+    public static RingOperation SendTo(SafeHandle socket, BufferSlice buffer, NetEndpoint destination, UserData userData)
+        => new(RingOpcode.SendTo, userData, Check(socket)) { Buffer = CheckBuffer(buffer), Endpoint = destination };
 
     /// <summary>Read a descriptor into a buffer slice at <paramref name="offset"/> (-1: current position).</summary>
     public static RingOperation Read(SafeHandle handle, BufferSlice buffer, long offset, UserData userData)

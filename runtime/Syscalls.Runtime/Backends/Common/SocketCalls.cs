@@ -180,6 +180,32 @@ internal static class SocketCalls
         return truncated && truncatedLength ? OsError.FromKind(ErrorKind.MessageTooLong) : r;
     }
 
+    /// <summary>Receives one datagram, reporting a cut one as <paramref name="truncated"/> rather than as an error: the
+    /// result is the datagram's length, more than <paramref name="buffer"/> holds when it was cut and the OS tells the
+    /// real length (Linux, MSG_TRUNC), the buffer's length when the OS cannot tell (Windows, macOS).</summary>
+    internal static Result<int> ReceiveDatagram(int fd, Span<byte> buffer, out NetEndpoint from, out bool truncated)
+    {
+        if (OperatingSystem.IsWindows())
+            return Winsock.RecvFrom(Handle(fd), buffer, out from, out truncated);
+        if (OperatingSystem.IsMacOS())
+            return DarwinSockets.RecvFrom(fd, buffer, out from, out truncated);
+        if (OperatingSystem.IsLinux())
+        {
+            Result<int> r = Sys.RecvFrom(fd, buffer, out from, (int)LinuxC.MSG_TRUNC);
+            truncated = r.IsSuccess && r.Value > buffer.Length;
+            return r;
+        }
+
+        from = default;
+        truncated = false;
+        return Unsupported;
+    }
+
+    /// <summary>Sends one datagram to <paramref name="to"/>, or to the connected peer when <paramref name="to"/> is
+    /// <c>default</c>.</summary>
+    internal static Result<int> SendDatagram(int fd, ReadOnlySpan<byte> data, in NetEndpoint to)
+        => to.IsValid ? SendTo(fd, data, to) : Send(fd, data);
+
     internal static Result ShutdownWrite(int fd) => Shutdown(fd, write: true, read: false);
 
     internal static Result ShutdownRead(int fd) => Shutdown(fd, write: false, read: true);

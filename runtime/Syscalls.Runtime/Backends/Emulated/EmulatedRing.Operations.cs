@@ -148,6 +148,22 @@ internal sealed partial class EmulatedRing
             case RingOpcode.RecvMultishot:
                 return ReceiveIntoGroup(index);
 
+            case RingOpcode.ReceiveFrom:
+            {
+                Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
+                Result<int> r = SocketCalls.ReceiveDatagram(fd, span, out NetEndpoint from, out bool truncated);
+                if (!r.TryGetValue(out int n))
+                    return r.Error.Kind == ErrorKind.WouldBlock ? Wait(index, write: false) : Fail(index, r.Error);
+                FinishDatagram(index, n, truncated, from);
+                return Outcome.Done;
+            }
+
+            case RingOpcode.SendTo:
+            {
+                Span<byte> span = op.Pool!.GetSpan(op.BufferId).Slice(e.Offset, e.Length);
+                return Transferred(index, SocketCalls.SendDatagram(fd, span, e.Endpoint), write: true);
+            }
+
             case RingOpcode.PollReadable:
                 // Attempted again only from the readiness event (readable, end of stream, error, hang-up).
                 if (e.Polled)

@@ -50,9 +50,9 @@ internal sealed partial class EmulatedRing : IRing
     internal static IRing Create(RingOptions options, IPoller poller) => new EmulatedRing(poller, Math.Clamp(options.Entries, 2, 32768));
 
     /// <summary>Read and Write (pread/pwrite at an offset, or the current position) are emulated on Linux only;
-    /// elsewhere the ring is for sockets: Recv/Send.</summary>
+    /// elsewhere the ring is for sockets: Recv/Send, ReceiveFrom/SendTo.</summary>
     public bool Supports(RingOpcode opcode)
-        => opcode <= RingOpcode.PollReadable && (OperatingSystem.IsLinux() || opcode is not (RingOpcode.Read or RingOpcode.Write));
+        => opcode <= RingOpcode.SendTo && (OperatingSystem.IsLinux() || opcode is not (RingOpcode.Read or RingOpcode.Write));
 
     public Result Enqueue(in RingOperation operation)
     {
@@ -208,6 +208,14 @@ internal sealed partial class EmulatedRing : IRing
     {
         Unwait(index);
         Post(new RingCompletion(_ops[index].UserData, result, error, bufferId >= 0 ? RingCompletionFlags.Buffer : 0, bufferId));
+        _ops.Complete(index);
+    }
+
+    /// <summary>The final completion of a ReceiveFrom: the sender, and whether the datagram was cut.</summary>
+    private void FinishDatagram(int index, int result, bool truncated, in NetEndpoint source)
+    {
+        Unwait(index);
+        Post(new RingCompletion(_ops[index].UserData, result, default, truncated ? RingCompletionFlags.Truncated : 0, source));
         _ops.Complete(index);
     }
 

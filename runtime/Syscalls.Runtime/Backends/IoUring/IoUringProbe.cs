@@ -118,6 +118,10 @@ namespace Syscalls.Runtime.Backends.IoUring
             lines.Add(new BackendProbe(K, "opcodes", missing.Length == 0,
                 missing.Length == 0 ? default : OsError.FromKind(ErrorKind.NotSupported),
                 missing.Length == 0 ? "all required" : "missing " + missing));
+            // Datagram sockets need these; nothing else does, so their absence is a fact, not a reason to fall back.
+            bool datagrams = Supports(IORING_OP_RECVMSG) && Supports(IORING_OP_SENDMSG);
+            lines.Add(new BackendProbe(K, "datagram-opcodes", true, datagrams ? default : OsError.FromKind(ErrorKind.NotSupported),
+                datagrams ? "RECVMSG,SENDMSG" : "missing RECVMSG/SENDMSG: no ReceiveFrom/SendTo (not required)"));
             AddFeature(lines, options, RingFeatures.ProvidedBuffers, "provided-buffer-ring");
             AddFeature(lines, options, RingFeatures.MultishotAccept, "multishot-accept");
             AddFeature(lines, options, RingFeatures.MultishotRecv, "multishot-recv");

@@ -187,6 +187,11 @@ internal sealed partial class IoUringRing : IRing
             case RingOpcode.PollReadable:
                 sqe->poll32_events = (uint)POLLIN;   // single shot; POLLERR and POLLHUP are always reported
                 break;
+            case RingOpcode.ReceiveFrom:
+            case RingOpcode.SendTo:
+                op.Scratch = _scratch.Rent();
+                PrepareMessage(sqe, _scratch[op.Scratch], operation);
+                break;
         }
 
         return Result.Success;
@@ -340,6 +345,8 @@ internal sealed partial class IoUringRing : IRing
         RingOpcode.Timeout => IORING_OP_TIMEOUT,
         RingOpcode.Cancel => IORING_OP_ASYNC_CANCEL,
         RingOpcode.PollReadable => IORING_OP_POLL_ADD,
+        RingOpcode.ReceiveFrom => IORING_OP_RECVMSG,
+        RingOpcode.SendTo => IORING_OP_SENDMSG,
         _ => 255,
     };
 
@@ -483,6 +490,8 @@ internal sealed partial class IoUringRing : IRing
             res = 0;   // the revents mask: the contract's success is 0 on every backend
         completion = new RingCompletion(op.UserData, res < 0 ? 0 : res, res < 0 ? LinuxErrno.ToError(-res) : default, flags,
             bufferId);
+        if (op.Opcode == RingOpcode.ReceiveFrom && res >= 0)
+            completion = ReceivedDatagram(op.UserData, res, _scratch[op.Scratch]);   // before the block goes back below
         if ((flags & RingCompletionFlags.More) == 0)
         {
             if (op.Scratch >= 0)

@@ -16,7 +16,8 @@ internal unsafe struct IocpOperation
     /// <summary>Bytes AcceptEx needs per address: the largest sockaddr plus the 16 bytes its documentation demands.</summary>
     internal const int AcceptAddressLength = 128 + 16;
 
-    /// <summary>Local then remote address of AcceptEx (the target sockaddr of ConnectEx uses the start).</summary>
+    /// <summary>Local then remote address of AcceptEx (the target sockaddr of ConnectEx, WSASendTo and WSARecvFrom uses
+    /// the start).</summary>
     internal const int AddressBytes = 2 * AcceptAddressLength;
 
     // First field: a completion's lpOverlapped is then the address of the whole block.
@@ -30,6 +31,9 @@ internal unsafe struct IocpOperation
 
     /// <summary>Bytes of an operation that succeeded at once.</summary>
     internal uint Bytes;
+
+    /// <summary>WSARecvFrom's in/out address length (the address itself goes to <see cref="Addresses"/>).</summary>
+    internal int AddressLength;
 
     internal WSABUF Buffer;
 

@@ -95,6 +95,10 @@ internal sealed partial class IocpRing
                 int len = Winsock.WriteSockaddr(op.Endpoint, block->Addresses);
                 ok = Mswsock.ConnectEx.Value(op.Socket, (sockaddr*)block->Addresses, len, null, 0, &block->Bytes, &block->Overlapped) != 0;
                 break;
+            case RingOpcode.ReceiveFrom:
+            case RingOpcode.SendTo:
+                ok = IssueDatagram(ref op);
+                break;
             default:
                 Complete(slot, 0, OsError.FromKind(ErrorKind.NotSupported));
                 return;
@@ -102,6 +106,15 @@ internal sealed partial class IocpRing
 
         // Read the thread's error before anything else can overwrite it: AcceptEx and ConnectEx are raw pointer calls.
         OsError error = ok ? default : WinError.LastSystem();
+        if (!ok && IsCutDatagram(op.Opcode, error))
+        {
+            // Not a failure: STATUS_BUFFER_OVERFLOW is a warning, the receive ran and its packet follows (a datagram
+            // socket never skips the port, see IsStreamSocket).
+            op.Phase = IocpPhase.Kernel;
+            _inFlight++;
+            return;
+        }
+
         if (ok && state.SkipOnSuccess)
         {
             // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: no packet will come for this success.
@@ -147,6 +160,11 @@ internal sealed partial class IocpRing
             {
                 Winsock.Close(a);
             }
+        }
+        else if (op.Opcode == RingOpcode.ReceiveFrom && (error.IsNone || IsCutDatagram(op.Opcode, error)))
+        {
+            FinishReceiveFrom(slot, bytes, truncated: !error.IsNone);
+            return;
         }
         else if (op.Opcode == RingOpcode.Connect && error.IsNone)
         {
@@ -228,8 +246,8 @@ internal sealed partial class IocpRing
             return WinError.Last();   // ERROR_INVALID_PARAMETER: the socket already belongs to another port
         state = new HandleState();
         // Only when asked: the mode is per handle and permanent. FILE_SKIP_SET_EVENT_ON_HANDLE spares setting the
-        // handle's event, which nobody waits for.
-        if (_skipOnSuccess)
+        // handle's event, which nobody waits for. Never on datagram sockets: see IsStreamSocket.
+        if (_skipOnSuccess && IsStreamSocket(socket))
             state.SkipOnSuccess = SetFileCompletionNotificationModes((nint)socket, (byte)(FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE)) != 0;
         _handles.Add(handle, state);
         return state;

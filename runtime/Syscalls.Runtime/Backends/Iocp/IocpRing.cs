@@ -145,7 +145,7 @@ internal sealed partial class IocpRing : IRing
 
     public bool Supports(RingOpcode opcode) => opcode is RingOpcode.Nop or RingOpcode.Accept or RingOpcode.Connect
         or RingOpcode.Recv or RingOpcode.Send or RingOpcode.Close or RingOpcode.Timeout or RingOpcode.Cancel
-        or RingOpcode.PollReadable;
+        or RingOpcode.PollReadable or RingOpcode.ReceiveFrom or RingOpcode.SendTo;
 
     public Result Enqueue(in RingOperation operation)
     {
@@ -154,7 +154,7 @@ internal sealed partial class IocpRing : IRing
             return OsError.FromKind(ErrorKind.NotSupported);
         if (_queued == _queueCapacity)
             return OsError.FromKind(ErrorKind.WouldBlock);
-        bool hasBuffer = operation.Opcode is RingOpcode.Recv or RingOpcode.Send;
+        bool hasBuffer = operation.Opcode is RingOpcode.Recv or RingOpcode.Send or RingOpcode.ReceiveFrom or RingOpcode.SendTo;
         if (hasBuffer)
             operation.Buffer.Pool!.MarkInFlight(operation.Buffer.BufferId);   // throws unless rented: nothing to undo yet
         nuint socket = 0;
@@ -377,7 +377,7 @@ internal sealed partial class IocpRing : IRing
     }
 
     /// <summary>Queues the final completion of <paramref name="slot"/> and frees the slot.</summary>
-    private void Complete(int slot, int result, OsError error)
+    private void Complete(int slot, int result, OsError error, RingCompletionFlags flags = RingCompletionFlags.None, NetEndpoint source = default)
     {
         if (_readyCount == _ready.Length)
         {
@@ -389,7 +389,7 @@ internal sealed partial class IocpRing : IRing
         }
 
         _ready[(_readyHead + _readyCount++) % _ready.Length] =
-            new RingCompletion(_ops[slot].UserData, error.IsNone ? result : 0, error, RingCompletionFlags.None, -1);
+            new RingCompletion(_ops[slot].UserData, error.IsNone ? result : 0, error, flags, source);
         Release(slot);
     }
 
