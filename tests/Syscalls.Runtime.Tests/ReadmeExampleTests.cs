@@ -36,10 +36,10 @@ public class ReadmeExampleTests
             .Select(p => MetadataReference.CreateFromFile(p));
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var compilation = CSharpCompilation.Create(marker,
-            [CSharpSyntaxTree.ParseText(m.Groups[1].Value, parse), CSharpSyntaxTree.ParseText(ImplicitUsings, parse)],
+            [CSharpSyntaxTree.ParseText(m.Groups[1].Value, parse, cancellationToken: TestContext.Current.CancellationToken), CSharpSyntaxTree.ParseText(ImplicitUsings, parse, cancellationToken: TestContext.Current.CancellationToken)],
             references,
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
-        Diagnostic[] problems = compilation.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToArray();
+        Diagnostic[] problems = compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity >= DiagnosticSeverity.Warning).ToArray();
         Assert.True(problems.Length == 0, string.Join("\n", problems.Select(d => d.ToString())));
     }
 }

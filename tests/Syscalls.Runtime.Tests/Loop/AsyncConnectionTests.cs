@@ -18,7 +18,7 @@ public class AsyncConnectionTests
     {
         using EventLoop loop = LoopKit.Start(backend);
         NetEndpoint closed = ClosedPort();
-        var e = await Assert.ThrowsAsync<OsException>(() => LoopKit.Off(AsyncConnection.ConnectAsync(loop, closed, TimeSpan.FromSeconds(10)).AsTask()));
+        var e = await Assert.ThrowsAsync<OsException>(() => LoopKit.Off(AsyncConnection.ConnectAsync(loop, closed, TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken).AsTask()));
         Assert.Equal(ErrorKind.ConnectionRefused, e.Error.Kind);
         Assert.Contains(closed.ToString(), e.Message);
     }
@@ -32,7 +32,7 @@ public class AsyncConnectionTests
         // (IPv4 cannot be used here: this sandbox's network answers connects to any IPv4 address.)
         using EventLoop loop = LoopKit.Start(backend);
         var target = NetEndpoint.Create([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 9);
-        Task<AsyncConnection> connecting = LoopKit.Off(AsyncConnection.ConnectAsync(loop, target, TimeSpan.FromSeconds(2)).AsTask());
+        Task<AsyncConnection> connecting = LoopKit.Off(AsyncConnection.ConnectAsync(loop, target, TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken).AsTask());
         try
         {
             (await connecting).Abort();
@@ -54,7 +54,7 @@ public class AsyncConnectionTests
         using EventLoop loop = LoopKit.Start(backend);
         int before = LoopKit.OpenDescriptors();
         var e = await Assert.ThrowsAsync<OsException>(() => LoopKit.Off(
-            AsyncConnection.ConnectAsync(loop, NetEndpoint.FromIPEndPoint((IPEndPoint)blackhole.LocalEndPoint!), TimeSpan.FromMilliseconds(300)).AsTask()));
+            AsyncConnection.ConnectAsync(loop, NetEndpoint.FromIPEndPoint((IPEndPoint)blackhole.LocalEndPoint!), TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken).AsTask()));
         Assert.Equal(ErrorKind.TimedOut, e.Error.Kind);
         Assert.True(LoopKit.DescriptorsDropTo(before), "the timed-out connect's socket was not closed");
         foreach (Socket f in fillers)
@@ -168,14 +168,14 @@ public class AsyncConnectionTests
             AsyncConnection c = await AsyncConnection.ConnectAsync(loop, NetEndpoint.FromIPEndPoint((IPEndPoint)server.LocalEndPoint!));
             using Socket peer = await server.AcceptAsync();
             c.ShutdownWrite();
-            var e1 = await Assert.ThrowsAsync<OsException>(() => c.SendAsync(new byte[1]).AsTask());
+            var e1 = await Assert.ThrowsAsync<OsException>(() => c.SendAsync(new byte[1], TestContext.Current.CancellationToken).AsTask());
             Assert.Equal(ErrorKind.NotConnected, e1.Error.Kind);
             Assert.Equal(0, peer.Receive(new byte[1]));   // the FIN arrived
             await c.CloseAsync();
             Assert.False(c.IsOpen);
-            var e2 = await Assert.ThrowsAsync<OsException>(() => c.SendAsync(new byte[1]).AsTask());
+            var e2 = await Assert.ThrowsAsync<OsException>(() => c.SendAsync(new byte[1], TestContext.Current.CancellationToken).AsTask());
             Assert.Equal(ErrorKind.NotConnected, e2.Error.Kind);
-            var e3 = await Assert.ThrowsAsync<OsException>(() => c.ReceiveAsync(new byte[1]).AsTask());
+            var e3 = await Assert.ThrowsAsync<OsException>(() => c.ReceiveAsync(new byte[1], TestContext.Current.CancellationToken).AsTask());
             Assert.Equal(ErrorKind.ConnectionAborted, e3.Error.Kind);
         }));
     }
@@ -251,7 +251,7 @@ public class AsyncConnectionTests
             int n;
             while ((n = await s.ReceiveAsync(b, SocketFlags.None)) > 0)
                 await s.SendAsync(b.AsMemory(0, n), SocketFlags.None);
-        });
+        }, TestContext.Current.CancellationToken);
         await LoopKit.Off(LoopKit.On(loop, async () =>
         {
             AsyncConnection c = await AsyncConnection.ConnectAsync(loop, NetEndpoint.FromIPEndPoint((IPEndPoint)server.LocalEndPoint!));
@@ -273,7 +273,7 @@ public class AsyncConnectionTests
         AsyncListener listener = AsyncListener.Listen(loop, NetEndpoint.Loopback(0));
         _ = LoopKit.On(loop, () => LoopKit.ServeEcho(listener));
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndpoint.ToIPEndPoint());
+        await client.ConnectAsync(listener.LocalEndpoint.ToIPEndPoint(), TestContext.Current.CancellationToken);
         for (int round = 0; round < 10; round++)
             Peers.EchoOnce(client, 2, round, 1 + round * 12_345);
         client.Shutdown(SocketShutdown.Send);
@@ -294,7 +294,7 @@ public class AsyncConnectionTests
             AsyncConnection c = await AsyncConnection.ConnectAsync(loop, NetEndpoint.FromIPEndPoint((IPEndPoint)server.LocalEndPoint!));
             return c.ReceiveAsync(new byte[16]).AsTask();
         }));
-        using Socket peer = await server.AcceptAsync();
+        using Socket peer = await server.AcceptAsync(TestContext.Current.CancellationToken);
         loop.Dispose();
         var e = await Assert.ThrowsAsync<OsException>(() => LoopKit.Off(pending));
         Assert.Equal(ErrorKind.Canceled, e.Error.Kind);   // the loop stopped

@@ -35,7 +35,7 @@ public class AsyncServerTests
             for (int i = 0; i < clients.Length; i++)
             {
                 clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                await clients[i].ConnectAsync(server.LocalEndpoint.ToIPEndPoint());
+                await clients[i].ConnectAsync(server.LocalEndpoint.ToIPEndPoint(), TestContext.Current.CancellationToken);
             }
 
             for (int i = 0; i < clients.Length; i++)
@@ -70,8 +70,8 @@ public class AsyncServerTests
         server.HandlerFailed += (_, e) => failures.Enqueue(e);
         using var good = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var bad = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await good.ConnectAsync(server.LocalEndpoint.ToIPEndPoint());
-        await bad.ConnectAsync(server.LocalEndpoint.ToIPEndPoint());
+        await good.ConnectAsync(server.LocalEndpoint.ToIPEndPoint(), TestContext.Current.CancellationToken);
+        await bad.ConnectAsync(server.LocalEndpoint.ToIPEndPoint(), TestContext.Current.CancellationToken);
         Peers.EchoOnce(good, 1, 0, 500);
         bad.ReceiveTimeout = 10_000;   // without the abort this would time out instead of seeing the reset
         bad.Send("!boom"u8.ToArray());
@@ -92,7 +92,7 @@ public class AsyncServerTests
             c => new ValueTask(LoopKit.EchoOne(c)));
         var clients = Enumerable.Range(0, 10).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToArray();
         foreach (Socket c in clients)
-            await c.ConnectAsync(server.LocalEndpoint.ToIPEndPoint());
+            await c.ConnectAsync(server.LocalEndpoint.ToIPEndPoint(), TestContext.Current.CancellationToken);
         for (int i = 0; i < clients.Length; i++)
             Peers.EchoOnce(clients[i], i, 0, 10);
         await server.StopAsync(TimeSpan.FromMilliseconds(100));

@@ -76,7 +76,7 @@ public class EventLoopTests
             return Task.FromResult(0);
         }));
         await LoopKit.Off(last.Task);
-        await LoopKit.Off(loop.Delay(TimeSpan.FromMilliseconds(60)));
+        await LoopKit.Off(loop.Delay(TimeSpan.FromMilliseconds(60), TestContext.Current.CancellationToken));
         // Due order, equal due times in start order: 4 (0 ms), 1 (10), 5 (20), 0 (40), 6 (50); 2 and 3 stopped.
         Assert.Equal([4, 1, 5, 0, 6], fired.ToArray());
     }
