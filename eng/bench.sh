@@ -4,7 +4,9 @@
 # eng/bench.sh CONFIG http [...]          the HTTP benchmark instead: eng/bench-http.sh
 # Echo benchmark of our backends against the C reference servers, measured in the same run with the shared harness
 # (server and load generator pinned to separate cores, SCHED_IDLE spinners, rotated order per rep).
-#   BACKEND  our backends to measure (default: epoll poll); each runs as the published samples/Echo
+#   BACKEND  our servers to measure, each the published samples/Echo: a backend name, optionally with variants joined by
+#            '-': `async` (the await echo, --async), `loopsN` (--loops N); e.g. epoll uring-async epoll-async-loops2.
+#            Labelled cs_<token> with '-' as '_'. Default: epoll epoll-async uring uring-async
 #   env      NS ("100 1000 10000")  REPS (3)  DUR (5)  WARM (1)  PEERS ("c_epoll c_uring")  and every run.sh knob
 # Copies the read-only harness (../shared/bench beside the repo, else /work/shared/bench) to artifacts/bench, builds it,
 # publishes the sample to artifacts/echo, runs, and writes artifacts/bench/summary.md: CPU us per round trip and
@@ -14,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONFIG="${1:-Release}"; shift || true
 [[ "${1:-}" == http ]] && { shift; exec "$ROOT/eng/bench-http.sh" "$CONFIG" "$@"; }
-BACKENDS=("$@"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(epoll poll)
+BACKENDS=("$@"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(epoll epoll-async uring uring-async)
 PEERS="${PEERS:-c_epoll c_uring}"
 SRC="$ROOT/../shared/bench"; [[ -f "$SRC/run.sh" ]] || SRC=/work/shared/bench
 DEST="$ROOT/artifacts/bench"
@@ -23,7 +25,7 @@ source "$ROOT/eng/bench-harness.sh"
 
 summary() {   # $1 = raw RESULT file; writes and prints $DEST/summary.md
   local raw=$1 labels
-  labels=$(grep -o 'label=cs_[a-z]*' "$raw" | sort -u | cut -d= -f2 | xargs)
+  labels=$(grep -o 'label=cs_[a-z0-9_]*' "$raw" | sort -u | cut -d= -f2 | xargs)
   python3 - "$raw" "$DEST/logs" "$PEERS" "$labels" "$DEST/chart.tsv" > "$DEST/summary.md" <<'PY'
 import re, statistics, sys, glob, os
 raw, logs, peers, ours, chart_path = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split(), sys.argv[5]
@@ -96,9 +98,19 @@ ECHO="${ECHO_BIN:-}"   # ECHO_BIN=/path/to/Echo measures an already-built sample
 [[ -n "$ECHO" ]] || ECHO=$(sample_publish Echo "$CONFIG")
 
 custom=""; ours=""
-for b in "${BACKENDS[@]}"; do
-  custom+="cs_$b=$ECHO --backend $b --port {PORT};"
-  ours+=" cs_$b"
+for token in "${BACKENDS[@]}"; do
+  IFS=- read -r -a parts <<< "$token"
+  args="--backend ${parts[0]}"
+  for v in "${parts[@]:1}"; do
+    case "$v" in
+      async) args+=" --async" ;;
+      loops[0-9]*) args+=" --loops ${v#loops}" ;;
+      *) echo "bench: unknown variant '$v' in '$token' (known: async, loopsN)" >&2; exit 2 ;;
+    esac
+  done
+  label="cs_${token//-/_}"
+  custom+="$label=$ECHO $args --port {PORT};"
+  ours+=" $label"
 done
 (cd "$DEST" && CUSTOM_SERVERS="$custom" SERVERS="$PEERS$ours" NS="${NS:-100 1000 10000}" REPS="${REPS:-3}" OUT=results.md ./run.sh)
 raw=$(ls -1t "$DEST"/logs/raw-*.txt | head -1)
