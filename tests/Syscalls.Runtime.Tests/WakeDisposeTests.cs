@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using Syscalls.Runtime.Backends.Linux;
@@ -130,6 +131,70 @@ public class WakeDisposeTests
 
         Assert.Empty(failures);
         Assert.True(stray == 0, $"{stray} of {iterations} disposals let a Wake write to a descriptor that took the freed number");
+    }
+
+    /// <summary>A Wake that lands while the owner drains an earlier one is never lost: wakers hammer the owner while it
+    /// waits and drains; then, with the wakers stopped, one more Wake must end a long wait. A drain that let the reset
+    /// swallow a racing Wake's signal while its pending mark stayed set would drop that Wake and every later one (an
+    /// event loop asleep for good with work queued: seen as a hung acceptor hand-off).</summary>
+    [Theory]
+    [MemberData(nameof(Wakeables))]
+    public void Wake_RacingTheOwnersDrain_IsNeverLost(string backend)
+    {
+        using IDisposable owner = backend.StartsWith("poller:", StringComparison.Ordinal)
+            ? TestBackends.CreatePoller(backend["poller:".Length..])
+            : RingKit.Create(backend["ring:".Length..], 8);
+        var events = new PollEvent[8];
+        var completions = new RingCompletion[8];
+        void Wake()
+        {
+            if (owner is IPoller p)
+                p.Wake();
+            else
+                ((IRing)owner).Wake();
+        }
+
+        void WaitOnce(int timeoutMilliseconds)
+        {
+            if (owner is IPoller p)
+                p.Wait(events, timeoutMilliseconds);
+            else
+                ((IRing)owner).SubmitAndWait(completions, timeoutMilliseconds);
+        }
+
+        int rounds = Platform.IsWine ? 20_000 : 200_000;
+        using var stop = new ManualResetEventSlim();
+        Thread[] wakers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        {
+            while (!stop.IsSet)
+                Wake();
+        }) { IsBackground = true }).ToArray();
+        foreach (Thread t in wakers)
+            t.Start();
+        for (int i = 0; i < rounds; i++)
+            WaitOnce(0);
+        stop.Set();
+        foreach (Thread t in wakers)
+            t.Join();
+        for (int i = 0; i < 3; i++)
+            WaitOnce(0);   // takes what the last Wakes left
+
+        // A hang detector, not a speed check: the Wake comes at once, so only a lost one lets the wait run its 20 s.
+        bool woken = false;
+        var last = new Thread(() =>
+        {
+            Thread.Sleep(50);
+            Volatile.Write(ref woken, true);
+            Wake();
+        });
+        var sw = Stopwatch.StartNew();
+        last.Start();
+        // A signal may end a wait early (EINTR): wait again until the Wake was sent.
+        do
+            WaitOnce(20_000);
+        while (!Volatile.Read(ref woken) && sw.ElapsedMilliseconds < 20_000);
+        last.Join();
+        Assert.True(sw.ElapsedMilliseconds < 19_000, $"the last Wake was lost: the wait ran {sw.ElapsedMilliseconds} ms");
     }
 
     /// <summary>The race made certain: in a child, the fault shim sleeps 20 ms inside every write(2) the bindings make,

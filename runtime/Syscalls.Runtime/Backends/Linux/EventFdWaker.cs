@@ -44,12 +44,14 @@ internal sealed class EventFdWaker : IDisposable
         }
     }
 
-    /// <summary>The owner saw the eventfd readable: clears the pending mark first, so a Wake racing this drain signals
-    /// again and the next wait sees it, then resets the counter.</summary>
+    /// <summary>The owner saw the eventfd readable: resets the counter, then clears the pending mark. In that order: a
+    /// Wake between the two finds the mark still set and sends nothing, and the owner runs the work queued before that
+    /// Wake once this returns; clearing first would let the reset swallow a racing Wake's signal while its mark stays
+    /// set, and every later Wake would be dropped (a loop asleep for good).</summary>
     internal void Drain()
     {
-        Volatile.Write(ref _pending, 0);
         Sys.EventFdDrain(Fd);
+        Volatile.Write(ref _pending, 0);
     }
 
     /// <summary>Closes the eventfd now, or when the last Wake under way is done.</summary>

@@ -304,12 +304,14 @@ internal sealed class WindowsPoller : IPoller
     // reason: buffer is a 16-byte stackalloc that outlives each synchronous recv
     private unsafe void DrainWaker()
     {
-        // Clear the flag first: a Wake racing with the drain then sends again and the next wait sees it.
-        Volatile.Write(ref _wakePending, 0);
+        // Empty the socket, then clear the flag (EventFdWaker.Drain says why in that order: the other way round, the
+        // recv can swallow a racing Wake's byte while its flag stays set, and no Wake sends again).
         byte* buffer = stackalloc byte[16];
         while (recv(_waker, buffer, 16, 0) > 0)
         {
         }
+
+        Volatile.Write(ref _wakePending, 0);
     }
 
     /// <summary>Takes entry <paramref name="i"/> out of the poll set: until <paramref name="until"/> (a tick), or until
