@@ -34,7 +34,12 @@ public class AsyncServerTests
             var clients = new Socket[48];
             for (int i = 0; i < clients.Length; i++)
             {
-                clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                // A connection no loop serves fails the test instead of hanging it (the acceptor once kept the
+                // connections it accepted before it started handing out).
+                clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+                {
+                    ReceiveTimeout = 20_000,
+                };
                 await clients[i].ConnectAsync(server.LocalEndpoint.ToIPEndPoint(), TestContext.Current.CancellationToken);
             }
 
