@@ -52,11 +52,12 @@ public class AsyncConnectionTests
         Platform.RequireLinux("a full listen backlog drops SYNs (Linux), so a connect waits for an answer that never comes");
         using var blackhole = SynDroppingListener(out List<Socket> fillers);
         using EventLoop loop = LoopKit.Start(backend);
-        int before = LoopKit.OpenDescriptors();
+        int port = ((IPEndPoint)blackhole.LocalEndPoint!).Port;
+        int before = LoopKit.SocketsOnPort(port);   // the listener and its fillers
         var e = await Assert.ThrowsAsync<OsException>(() => LoopKit.Off(
             AsyncConnection.ConnectAsync(loop, NetEndpoint.FromIPEndPoint((IPEndPoint)blackhole.LocalEndPoint!), TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken).AsTask()));
         Assert.Equal(ErrorKind.TimedOut, e.Error.Kind);
-        Assert.True(LoopKit.DescriptorsDropTo(before), "the timed-out connect's socket was not closed");
+        Assert.True(LoopKit.SocketsOnPortDropTo(port, before), "the timed-out connect's socket was not closed");
         foreach (Socket f in fillers)
             f.Dispose();
     }

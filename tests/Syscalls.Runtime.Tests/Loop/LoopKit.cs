@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Syscalls.Runtime.Tests.Infrastructure;
@@ -76,18 +79,54 @@ internal static class LoopKit
         }
     }
 
-    /// <summary>Descriptors open in this process (Linux: /proc/self/fd), or -1 where that cannot be read.</summary>
-    public static int OpenDescriptors()
-        => OperatingSystem.IsLinux() ? System.IO.Directory.GetFiles("/proc/self/fd").Length : -1;
-
-    /// <summary>Waits (up to 10 s) until at most <paramref name="count"/> descriptors are open; true elsewhere.</summary>
-    public static bool DescriptorsDropTo(int count)
+    /// <summary>This process's TCP sockets whose local or remote port is <paramref name="port"/> (Linux: the socket
+    /// inodes of /proc/net/tcp and tcp6 matched with /proc/self/fd), or -1 where that cannot be read. Unlike a count
+    /// of every descriptor, other tests running in parallel do not move it.</summary>
+    public static int SocketsOnPort(int port)
     {
-        if (count < 0)
-            return true;
+        if (!OperatingSystem.IsLinux())
+            return -1;
+        var inodes = new HashSet<string>();
+        foreach (string table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(table))
+                continue;
+            foreach (string line in File.ReadLines(table).Skip(1))
+            {
+                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+                string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length > 9 && (PortOf(f[1]) == port || PortOf(f[2]) == port))
+                    inodes.Add($"socket:[{f[9]}]");
+            }
+        }
+
+        int count = 0;
+        foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && inodes.Contains(target))
+                    count++;
+            }
+            catch (IOException)
+            {
+                // closed while we looked
+            }
+        }
+
+        return count;
+
+        static int PortOf(string address) => Convert.ToInt32(address[(address.IndexOf(':') + 1)..], 16);
+    }
+
+    /// <summary>Waits (up to 10 s) until <see cref="SocketsOnPort"/> is at most <paramref name="count"/>; true where it
+    /// cannot be read.</summary>
+    public static bool SocketsOnPortDropTo(int port, int count)
+    {
         for (int i = 0; i < 200; i++)
         {
-            if (OpenDescriptors() <= count)
+            int now = SocketsOnPort(port);
+            if (now <= count)
                 return true;
             Thread.Sleep(50);
         }
