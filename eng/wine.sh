@@ -38,7 +38,11 @@ init() {
     say "prefix created in $((SECONDS - t)) s: $WINEPREFIX"
   fi
   # Keep the server alive between the runs of one test pass, and let it exit by itself afterwards.
-  "$WINESERVER" -p"${WINESERVER_PERSIST:-60}" 2>/dev/null || true
+  # The server and Wine's services (started by the first Windows process) outlive the run by WINESERVER_PERSIST
+  # seconds: started here with their output away from ours, or a caller that pipes this script (eng/test.sh tees
+  # every suite) waits for them. wineboot without --init starts the services in an existing prefix (~1 s).
+  "$WINESERVER" -p"${WINESERVER_PERSIST:-60}" </dev/null >/dev/null 2>&1 || true
+  timeout 60 "$WINE64" wineboot </dev/null >/dev/null 2>&1 || true
 }
 
 publish() {

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Text;
 using Syscalls;
 using Syscalls.Linux;
 using static Syscalls.Linux.LibC;
@@ -16,22 +17,22 @@ internal static unsafe class Sample
     {
         Console.WriteLine($"getpid() = {getpid()} (Environment.ProcessId = {Environment.ProcessId})");
 
-        int fd = Check(socket(AF_INET, (int)SOCK_STREAM, 0), "socket");
+        int fd = Check(socket(AF_INET, SOCK_STREAM, 0), "socket");
         var addr = new sockaddr_in { sin_family = AF_INET, sin_port = htons(0) };
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        Check(bind(fd, (sockaddr*)&addr, (uint)sizeof(sockaddr_in)), "bind");
+        Check(bind(fd, in addr), "bind");
         Check(listen(fd, 16), "listen");
-        sockaddr_in bound;
-        uint len = (uint)sizeof(sockaddr_in);
-        Check(getsockname(fd, (sockaddr*)&bound, &len), "getsockname");
+        var bound = new sockaddr_in();
+        Check(getsockname(fd, ref bound), "getsockname");
         byte* text = stackalloc byte[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &bound.sin_addr, text, INET_ADDRSTRLEN);
-        Console.WriteLine($"listening socket {fd} on {Marshal.PtrToStringUTF8((nint)text)}:{ntohs(bound.sin_port)}");
+        string address = Encoding.UTF8.GetString(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(text));
+        Console.WriteLine($"listening socket {fd} on {address}:{ntohs(bound.sin_port)}");
 
         // A second bind to the same address fails: the error is captured before anything else runs (the console
         // write below makes P/Invokes of its own that would overwrite Marshal.GetLastPInvokeError()).
-        int other = Check(socket(AF_INET, (int)SOCK_STREAM, 0), "socket");
-        if (Errno.Failed(bind(other, (sockaddr*)&bound, len), out var inUse))
+        int other = Check(socket(AF_INET, SOCK_STREAM, 0), "socket");
+        if (Errno.Failed(bind(other, in bound), out var inUse))
         {
             Console.WriteLine($"second bind: {inUse}");
         }
@@ -40,9 +41,9 @@ internal static unsafe class Sample
         int ep = Check(epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
         var ev = new epoll_event { events = EPOLLIN };
         ev.data.u64 = 0x1122334455667788UL;
-        Check(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), "epoll_ctl");
-        var events = stackalloc epoll_event[8];
-        int ready = Check(epoll_wait(ep, events, 8, 0), "epoll_wait");
+        Check(epoll_ctl(ep, EPOLL_CTL_ADD, fd, in ev), "epoll_ctl");
+        Span<epoll_event> events = stackalloc epoll_event[8];
+        int ready = Check(epoll_wait(ep, events, 0), "epoll_wait");
         Console.WriteLine($"epoll_wait(timeout 0): {ready} ready");
         Console.WriteLine($"sizeof(epoll_event) = {sizeof(epoll_event)}, offsetof(data) = {Marshal.OffsetOf<epoll_event>(nameof(epoll_event.data))}");
 
