@@ -17,6 +17,7 @@ harness_copy() {
   # The harness's own .NET peers must not pick up this repository's build settings (central packages, analyzers).
   echo '<Project />' > "$dest/Directory.Build.props"
   echo '<Project />' > "$dest/Directory.Packages.props"
+  echo '<Project />' > "$dest/Directory.Build.targets"
 }
 
 # sample_publish NAME CONFIG: publishes samples/NAME to artifacts/<name> and prints the binary's path.
