@@ -19,18 +19,13 @@ internal sealed class PollerDriver : LoopDriver
 {
     private readonly IPoller _poller;
     private readonly PollEvent[] _events = new PollEvent[1024];
-    private IReadinessTarget?[] _targets = new IReadinessTarget?[64];
-    private uint[] _generations = new uint[64];
-    private int[] _free = new int[64];
-    private int _freeCount;
+    private readonly TargetTable<IReadinessTarget> _targets = new(uint.MaxValue);
     private int _disposed;
 
     internal PollerDriver(BackendKind backend, string reason, IPoller poller)
         : base(backend, reason)
     {
         _poller = poller;
-        for (int i = _targets.Length - 1; i >= 0; i--)
-            _free[_freeCount++] = i;
     }
 
     internal override string Name => _poller.Name;
@@ -43,19 +38,15 @@ internal sealed class PollerDriver : LoopDriver
     /// <summary>Registers <paramref name="handle"/>; returns the token to modify and deregister it with.</summary>
     internal Result<ulong> Register(SafeHandle handle, IReadinessTarget target, Interest interest, TriggerMode mode)
     {
-        if (_freeCount == 0)
-            Grow();
-        int slot = _free[--_freeCount];
-        uint generation = ++_generations[slot];
+        (int slot, uint generation) = _targets.Add(target);
         ulong token = ((ulong)generation << 32) | (uint)slot;
         Result r = _poller.Register(handle, token, interest, mode);
         if (!r.IsSuccess)
         {
-            _free[_freeCount++] = slot;
+            _targets.Remove(slot, generation);
             return r.Error;
         }
 
-        _targets[slot] = target;
         return token;
     }
 
@@ -65,14 +56,7 @@ internal sealed class PollerDriver : LoopDriver
     /// <summary>Deregisters and forgets the target; later events for its token are dropped.</summary>
     internal Result Deregister(SafeHandle handle, ulong token)
     {
-        int slot = (int)(uint)token;
-        if ((uint)slot < (uint)_targets.Length && _generations[slot] == (uint)(token >> 32) && _targets[slot] is not null)
-        {
-            _targets[slot] = null;
-            _generations[slot]++;
-            _free[_freeCount++] = slot;
-        }
-
+        _targets.Remove((int)(uint)token, (uint)(token >> 32));
         return _disposed != 0 ? Result.Success : _poller.Deregister(handle);
     }
 
@@ -84,12 +68,9 @@ internal sealed class PollerDriver : LoopDriver
         for (int i = 0; i < n; i++)
         {
             ref readonly PollEvent ev = ref _events[i];
-            int slot = (int)(uint)ev.Token;
-            if ((uint)slot >= (uint)_targets.Length || _generations[slot] != (uint)(ev.Token >> 32))
-                continue;   // deregistered earlier in this batch
-            IReadinessTarget? target = _targets[slot];
+            IReadinessTarget? target = _targets.Find((int)(uint)ev.Token, (uint)(ev.Token >> 32));
             if (target is null)
-                continue;
+                continue;   // deregistered earlier in this batch
             try
             {
                 target.OnReadiness(ev.Readiness);
@@ -109,15 +90,5 @@ internal sealed class PollerDriver : LoopDriver
     {
         if (System.Threading.Interlocked.Exchange(ref _disposed, 1) == 0)
             _poller.Dispose();
-    }
-
-    private void Grow()
-    {
-        int old = _targets.Length;
-        Array.Resize(ref _targets, old * 2);
-        Array.Resize(ref _generations, old * 2);
-        Array.Resize(ref _free, old * 2);
-        for (int i = old * 2 - 1; i >= old; i--)
-            _free[_freeCount++] = i;
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using Syscalls.Runtime.Backends.Common;
 
 namespace Syscalls.Runtime;
 
@@ -37,12 +38,8 @@ internal sealed class RingDriver : LoopDriver
 
     private readonly IRing _ring;
     private readonly RingCompletion[] _completions = new RingCompletion[1024];
-    private ICompletionTarget?[] _targets = new ICompletionTarget?[64];
-    private uint[] _generations = new uint[64];
-    private int[] _free = new int[64];
-    private int _freeCount;
-    private RingOperation[] _backlog = [];
-    private int _backlogCount;
+    private readonly TargetTable<ICompletionTarget> _targets = new(UserData.MaxGeneration);
+    private readonly RingSubmitter _submitter;
     private IFlushTarget[] _flush = new IFlushTarget[64];
     private int _flushCount;
     private int _lent;
@@ -52,8 +49,7 @@ internal sealed class RingDriver : LoopDriver
         : base(backend, reason)
     {
         _ring = ring;
-        for (int i = _targets.Length - 1; i >= 0; i--)
-            _free[_freeCount++] = i;
+        _submitter = new RingSubmitter(ring);
         Multishot = (ring.Features & (RingFeatures.MultishotRecv | RingFeatures.ProvidedBuffers))
                     == (RingFeatures.MultishotRecv | RingFeatures.ProvidedBuffers);
         MultishotAccept = (ring.Features & RingFeatures.MultishotAccept) != 0;
@@ -83,51 +79,21 @@ internal sealed class RingDriver : LoopDriver
     /// <summary>Receive buffers not lent to anyone (in the group, or free in the pool).</summary>
     internal int FreeReceiveBuffers => Multishot ? ReceivePool.BufferCount - _lent : ReceivePool.Available;
 
-    internal override bool HasBacklog => _backlogCount > 0;
+    internal override bool HasBacklog => _submitter.HasBacklog;
 
     /// <summary>Takes a target slot; operations of the target carry the returned value (tag 0) with their own tag.</summary>
     internal UserData Register(ICompletionTarget target)
     {
-        if (_freeCount == 0)
-            Grow();
-        int slot = _free[--_freeCount];
-        uint generation = _generations[slot] = (_generations[slot] + 1) & UserData.MaxGeneration;
-        _targets[slot] = target;
+        (int slot, uint generation) = _targets.Add(target);
         return UserData.Create((uint)slot, generation);
     }
 
     /// <summary>Frees the slot once every operation of the target has had its final completion.</summary>
-    internal void Release(UserData id)
-    {
-        int slot = (int)id.Slot;
-        if ((uint)slot < (uint)_targets.Length && _generations[slot] == id.Generation && _targets[slot] is not null)
-        {
-            _targets[slot] = null;
-            _free[_freeCount++] = slot;
-        }
-    }
+    internal void Release(UserData id) => _targets.Remove((int)id.Slot, id.Generation);
 
-    /// <summary>Queues an operation; when the submission queue is full it is submitted first, and when the kernel takes
-    /// nothing (EAGAIN/EBUSY) the operation waits in order in a backlog retried each iteration.</summary>
-    internal void Submit(in RingOperation op)
-    {
-        Result r = _backlogCount == 0 ? _ring.Enqueue(op) : OsError.FromKind(ErrorKind.WouldBlock);
-        if (r.Error.Kind == ErrorKind.WouldBlock && _backlogCount == 0)
-        {
-            _ring.Submit();
-            r = _ring.Enqueue(op);
-        }
-
-        if (r.Error.Kind == ErrorKind.WouldBlock)
-        {
-            if (_backlogCount == _backlog.Length)
-                Array.Resize(ref _backlog, Math.Max(16, _backlog.Length * 2));
-            _backlog[_backlogCount++] = op;
-            return;
-        }
-
-        r.ThrowIfFailed();   // only a broken invariant (closed handle, unknown group) gets here
-    }
+    /// <summary>Queues an operation (<see cref="RingSubmitter.Submit"/>: in order, through a backlog when the kernel
+    /// takes nothing).</summary>
+    internal void Submit(in RingOperation op) => _submitter.Submit(op);
 
     /// <summary>Asks for <see cref="IFlushTarget.FlushBeforeWait"/> before the next wait (the target keeps its own
     /// "already asked" flag).</summary>
@@ -167,9 +133,9 @@ internal sealed class RingDriver : LoopDriver
         Array.Copy(_flush, flushes, _flush, 0, _flushCount - flushes);
         Array.Clear(_flush, _flushCount - flushes, flushes);
         _flushCount -= flushes;
-        if (_backlogCount > 0)
-            FlushBacklog();
-        Result<int> waited = _ring.SubmitAndWait(_completions, _backlogCount > 0 && timeoutMilliseconds != 0 ? 1 : timeoutMilliseconds);
+        if (_submitter.HasBacklog)
+            _submitter.FlushBacklog();
+        Result<int> waited = _ring.SubmitAndWait(_completions, _submitter.HasBacklog && timeoutMilliseconds != 0 ? 1 : timeoutMilliseconds);
         if (!waited.TryGetValue(out int n))
             return waited;
         for (int i = 0; i < n; i++)
@@ -189,10 +155,7 @@ internal sealed class RingDriver : LoopDriver
     {
         if ((c.Flags & RingCompletionFlags.Buffer) != 0)
             _lent++;
-        int slot = (int)c.UserData.Slot;
-        ICompletionTarget? target = (uint)slot < (uint)_targets.Length && _generations[slot] == c.UserData.Generation
-            ? _targets[slot]
-            : null;
+        ICompletionTarget? target = _targets.Find((int)c.UserData.Slot, c.UserData.Generation);
         if (target is null)
         {
             // Every operation of a target finishes before its slot is freed, so this is only a lent buffer to give back.
@@ -211,29 +174,4 @@ internal sealed class RingDriver : LoopDriver
         }
     }
 
-    private void FlushBacklog()
-    {
-        int done = 0;
-        for (; done < _backlogCount; done++)
-        {
-            Result r = _ring.Enqueue(_backlog[done]);
-            if (r.Error.Kind == ErrorKind.WouldBlock)
-                break;
-            r.ThrowIfFailed();
-        }
-
-        Array.Copy(_backlog, done, _backlog, 0, _backlogCount - done);
-        Array.Clear(_backlog, _backlogCount - done, done);
-        _backlogCount -= done;
-    }
-
-    private void Grow()
-    {
-        int old = _targets.Length;
-        Array.Resize(ref _targets, old * 2);
-        Array.Resize(ref _generations, old * 2);
-        Array.Resize(ref _free, old * 2);
-        for (int i = old * 2 - 1; i >= old; i--)
-            _free[_freeCount++] = i;
-    }
 }

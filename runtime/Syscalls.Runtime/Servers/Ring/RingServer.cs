@@ -30,8 +30,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
     private readonly SocketHandle _listener;
     private readonly SlotTable<RingSlot> _slots;
     private readonly RingCompletion[] _completions = new RingCompletion[1024];
-    private RingOperation[] _backlog = [];
-    private int _backlogCount;
+    private readonly RingSubmitter _submitter;
     private uint _acceptGeneration;
     private bool _acceptArmed;
     private AcceptBackoff _accept;
@@ -43,6 +42,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         Backend = backend;
         SelectionReason = reason;
         _ring = ring;
+        _submitter = new RingSubmitter(ring);
         _options = options;
         _handler = handler;
         _slots = new SlotTable<RingSlot>(options.InitialConnectionCapacity, UserData.MaxGeneration);
@@ -81,9 +81,9 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
             ArmAccept();
             while (!_stopping)
             {
-                if (_backlogCount > 0)
-                    FlushBacklog();
-                Result<int> waited = _ring.SubmitAndWait(_completions, _backlogCount > 0 ? 1 : -1);
+                if (_submitter.HasBacklog)
+                    _submitter.FlushBacklog();
+                Result<int> waited = _ring.SubmitAndWait(_completions, _submitter.HasBacklog ? 1 : -1);
                 if (!waited.TryGetValue(out int n))
                 {
                     Log($"wait failed: {waited.Error}");
@@ -243,43 +243,7 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
 
     // ---------------------------------------------------------------- submissions
 
-    private void Submit(in RingOperation op)
-    {
-        Result r = _backlogCount == 0 ? _ring.Enqueue(op) : OsError.FromKind(ErrorKind.WouldBlock);
-        if (r.Error.Kind == ErrorKind.WouldBlock && _backlogCount == 0)
-        {
-            _ring.Submit();   // the submission queue is full: hand it over and retry
-            r = _ring.Enqueue(op);
-        }
-
-        if (r.Error.Kind == ErrorKind.WouldBlock)
-        {
-            // The kernel took nothing (EAGAIN/EBUSY: short of memory or a CQ backlog): keep the order, retry next loop.
-            if (_backlogCount == _backlog.Length)
-                Array.Resize(ref _backlog, Math.Max(16, _backlog.Length * 2));
-            _backlog[_backlogCount++] = op;
-            return;
-        }
-
-        if (!r.IsSuccess)
-            throw new OsException(r.Error);   // only a broken invariant (closed handle, unknown group) gets here
-    }
-
-    private void FlushBacklog()
-    {
-        int done = 0;
-        for (; done < _backlogCount; done++)
-        {
-            Result r = _ring.Enqueue(_backlog[done]);
-            if (r.Error.Kind == ErrorKind.WouldBlock)
-                break;
-            r.ThrowIfFailed();
-        }
-
-        Array.Copy(_backlog, done, _backlog, 0, _backlogCount - done);
-        Array.Clear(_backlog, _backlogCount - done, done);
-        _backlogCount -= done;
-    }
+    private void Submit(in RingOperation op) => _submitter.Submit(op);
 
     // ---------------------------------------------------------------- closing
 
@@ -344,8 +308,8 @@ internal sealed partial class RingServer : IServer, IConnectionTransport
         long deadline = Environment.TickCount64 + 10_000;
         while ((ConnectionCount > 0 || _acceptArmed) && Environment.TickCount64 < deadline)
         {
-            if (_backlogCount > 0)
-                FlushBacklog();
+            if (_submitter.HasBacklog)
+                _submitter.FlushBacklog();
             Result<int> waited = _ring.SubmitAndWait(_completions, 100);
             if (!waited.TryGetValue(out int n))
                 break;
