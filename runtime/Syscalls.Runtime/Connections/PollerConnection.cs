@@ -21,6 +21,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
     private Interest _interest;
     private bool _readHint;
     private bool _readEnded;   // the poller reported the peer's FIN, a hang-up or an error: no new event will follow
+    private bool _errorReported;   // the poller reported an error: an end of stream read after it is a reset
     private bool _writeHint;
     private bool _endOfStream;
     private OsError _error;
@@ -96,7 +97,15 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
             return true;   // data or the end of the stream is there; the next receive takes it
         if (r.TryGetValue(out received))
         {
-            if (received == 0)
+            if (received == 0 && _errorReported)
+            {
+                // An end of stream after an error event: the peer reset. Wine's AFD and WSAPoll report the reset, then
+                // recv returns 0 (and SO_ERROR 0) where Windows fails it with WSAECONNRESET.
+                OsError pending = SocketCalls.GetPendingError(Fd);
+                _error = pending.IsNone ? OsError.FromKind(ErrorKind.ConnectionReset) : pending;
+                error = _error;
+            }
+            else if (received == 0)
                 _endOfStream = true;
             else if (received < buffer.Length && !_readEnded)
                 _readHint = false;   // the stream is drained; what arrives after this recv raises a new event
@@ -322,6 +331,8 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         if ((readiness & ReadSide) != 0)
         {
             _readHint = true;
+            if ((readiness & Readiness.Error) != 0)
+                _errorReported = true;
             if ((readiness & (Readiness.ReadClosed | Readiness.Closed | Readiness.Error)) != 0)
                 _readEnded = true;   // the FIN or error waits behind the data: a short read must keep the hint
             if (PendingReceive.IsPending)

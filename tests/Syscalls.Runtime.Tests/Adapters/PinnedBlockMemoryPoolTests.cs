@@ -67,7 +67,7 @@ public class PinnedBlockMemoryPoolTests
     [Fact]
     public async Task LoopScheduler_RunsOnTheLoop_AndOnThePoolOnceTheLoopStopped()
     {
-        EventLoop loop = LoopKit.Start("poll");
+        EventLoop loop = LoopKit.Start(LoopKit.DefaultBackend);
         var scheduler = loop.AsPipeScheduler();
         Assert.Same(scheduler, loop.AsPipeScheduler());
         var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);

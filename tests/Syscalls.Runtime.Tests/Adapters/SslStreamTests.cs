@@ -22,6 +22,7 @@ public class SslStreamTests
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public async Task Tls_BothSidesOurs_EchoesEveryByte(string backend)
     {
+        SkipWithoutCertificate();
         using var server = new AdapterServer(backend);
         using EventLoop clientLoop = LoopKit.Start(backend);
         (AsyncConnection client, AsyncConnection connection) = await server.ConnectOurs(clientLoop);
@@ -41,6 +42,7 @@ public class SslStreamTests
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public async Task Tls_SocketsClientAgainstOurServer_EchoesEveryByte(string backend)
     {
+        SkipWithoutCertificate();
         using var server = new AdapterServer(backend);
         (Socket client, AsyncConnection connection) = await server.ConnectSocket();
         using Socket clientSocket = client;
@@ -51,6 +53,21 @@ public class SslStreamTests
         await tls.ShutdownAsync();
         Assert.Equal(0, await tls.ReadAsync(new byte[1], AdapterKit.Ct).Within());
         await LoopKit.Off(serving);
+    }
+
+    /// <summary>Wine 8's CNG makes no key for the certificate (ECDsa.Create fails in NCryptCreatePersistedKey with
+    /// NTE_NOT_SUPPORTED, 0x80090029; an RSA key fails BCryptGetProperty), so no TLS server can start there, on
+    /// System.Net.Sockets alone either: the server side used to drop the connection and the client read an early EOF.</summary>
+    private static void SkipWithoutCertificate()
+    {
+        try
+        {
+            _ = s_certificate.Value;
+        }
+        catch (CryptographicException e) when (Platform.IsWine)
+        {
+            Assert.Skip($"Wine's CNG cannot make the test certificate's key ({e.Message}), so no TLS server starts");
+        }
     }
 
     /// <summary>TLS echo on the connection's loop until the client's close_notify.</summary>

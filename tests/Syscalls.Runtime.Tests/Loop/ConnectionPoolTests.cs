@@ -64,7 +64,7 @@ public class ConnectionPoolTests
         });
         listener.Start();
         await using AsyncServer server = AsyncServer.Start(new AsyncServerOptions { Loops = 1 }, c => new ValueTask(LoopKit.EchoOne(c)));
-        using EventLoop loop = LoopKit.Start("epoll");
+        using EventLoop loop = LoopKit.Start(LoopKit.DefaultBackend);
         var pool = new ConnectionPool(loop, new ConnectionPoolOptions { MaxConnectionsPerEndpoint = 2 });
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int maxWaiting = 0;

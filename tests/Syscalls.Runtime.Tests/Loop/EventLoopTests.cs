@@ -49,7 +49,7 @@ public class EventLoopTests
     [Fact]
     public async Task Timers_FireInDueOrder_AndStoppedOnesNever()
     {
-        using EventLoop loop = LoopKit.Start("poll");
+        using EventLoop loop = LoopKit.Start(LoopKit.DefaultBackend);
         var fired = new ConcurrentQueue<int>();
         var last = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int[] dueMs = [40, 10, 30, 10, 0, 20, 50];
@@ -84,7 +84,7 @@ public class EventLoopTests
     [Fact]
     public async Task PeriodicTimer_FiresRepeatedly_UntilStoppedFromAnotherThread()
     {
-        using EventLoop loop = LoopKit.Start("poll");
+        using EventLoop loop = LoopKit.Start(LoopKit.DefaultBackend);
         int count = 0;
         var five = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         LoopTimer timer = loop.CreateTimer(_ =>
@@ -129,7 +129,7 @@ public class EventLoopTests
     [Fact]
     public async Task Post_AfterDispose_ThrowsAndTryPostSaysFalse()
     {
-        EventLoop loop = LoopKit.Start("poll");
+        EventLoop loop = LoopKit.Start(LoopKit.DefaultBackend);
         loop.Dispose();
         Assert.True(loop.IsDisposed);
         Assert.Throws<ObjectDisposedException>(() => loop.Post(_ => { }, null));
@@ -143,7 +143,7 @@ public class EventLoopTests
     [Fact]
     public async Task Callback_Throwing_IsReportedAndTheLoopGoesOn()
     {
-        using EventLoop loop = LoopKit.Start("poll");
+        using EventLoop loop = LoopKit.Start(LoopKit.DefaultBackend);
         var reported = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         loop.UnhandledException += (_, e) => reported.TrySetResult(e);
         loop.Post(_ => throw new InvalidOperationException("boom"), null);
@@ -166,7 +166,7 @@ public class EventLoopTests
         };
         listener.SetMeasurementEventCallback<double>((_, value, _, _) => lags.Add(value));
         listener.Start();
-        using EventLoop loop = LoopKit.Start("poll");
+        using EventLoop loop = LoopKit.Start(LoopKit.DefaultBackend);
         var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         LoopTimer timer = loop.CreateTimer(_ => fired.SetResult(), null);
         loop.Post(_ =>

@@ -13,6 +13,10 @@ internal static class LoopKit
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
+    /// <summary>The host's default backend (the selector's choice, or what SYSCALLS_BACKEND forces), for tests of the
+    /// loop itself: a backend named here would be missing on some OS ("poll" on Windows, "epoll" on macOS).</summary>
+    public const string DefaultBackend = "auto";
+
     /// <summary>A loop on its own thread for the backend named as TestBackends names it ("threads": the plain poller a
     /// thread-per-connection loop uses).</summary>
     public static EventLoop Start(string backend, Action<LoopOptions>? configure = null)
