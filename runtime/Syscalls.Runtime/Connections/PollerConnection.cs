@@ -90,11 +90,12 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
 
         if (_endOfStream)
             return true;
-        Result<int> r = buffer.IsEmpty
-            ? _readHint ? SocketCalls.Peek(Fd) : OsError.FromKind(ErrorKind.WouldBlock)   // data there? taking none
-            : SocketCalls.Recv(Fd, buffer);
-        if (buffer.IsEmpty && r.IsSuccess)
-            return true;   // data or the end of the stream is there; the next receive takes it
+        // A zero-byte receive completes when the poller said readable, taking nothing and making no call: a hint
+        // gone stale (the last read filled its buffer exactly) costs the next receive one EAGAIN, not a syscall here
+        // on every message.
+        if (buffer.IsEmpty)
+            return _readHint;
+        Result<int> r = SocketCalls.Recv(Fd, buffer);
         if (r.TryGetValue(out received))
         {
             if (received == 0 && _errorReported)
