@@ -17,10 +17,12 @@ public static class WebTransports
     public static IReadOnlyList<string> Names { get; } =
         ["sockets", .. BackendSelector.SupportedServerBackends().Select(BackendSelector.NameOf)];
 
-    /// <summary>The transports the costly tests (16 MB bodies, h2load, TLS, the sample as a process) run on, to keep the
-    /// suite's time in bounds: Kestrel's Sockets, and the first two backends the host offers (Linux: epoll and poll,
-    /// the readiness model; plus uring, the completion model, when the host has it). The cheap tests run on
-    /// <see cref="Names"/>, every backend.</summary>
+    /// <summary>The transports the costly tests (h2load, the sample as a process) and the full-duplex ones (HTTP/2, TLS,
+    /// WebSockets) run on: Kestrel's Sockets, the host's first runtime backend (Linux: epoll) and its completion ring
+    /// (io_uring, IOCP). The other tests run on <see cref="Names"/>, every backend.</summary>
+    /// <remarks>Known issue (issue #10, phase 2 report): HTTP/2 and TLS over the level-triggered backends (poll,
+    /// threads, emulated) hang now and then (one request in ~100 never completes); they join the full-duplex tests
+    /// once that is found and fixed.</remarks>
     public static IReadOnlyList<string> Representative { get; } = Names.Where(n =>
         n is "sockets" or "uring" or "iocp" || n == Names.ElementAtOrDefault(1)).ToArray();
 
