@@ -68,7 +68,19 @@ public abstract partial class AsyncListener : IAsyncDisposable, IDisposable, ILo
     private protected bool Closed { get; private set; }
 
     /// <summary>When set (by a multi-loop server), accepted sockets go to it instead of <see cref="AcceptAsync"/>.</summary>
-    internal Action<SocketHandle>? Distributor { get; set; }
+    internal Action<SocketHandle>? Distributor { get; private set; }
+
+    /// <summary>From now on every accepted socket goes to <paramref name="target"/>, starting with those accepted (and
+    /// queued) before this call: the listener accepts from its creation on, so a connection can arrive before its
+    /// server's acceptor is set up. Loop thread.</summary>
+    internal void DistributeTo(Action<SocketHandle> target)
+    {
+        Distributor = target;
+        while (!Closed && _queue.TryDequeue(out SocketHandle? queued))
+            target(queued);
+        if (!Closed && !BackingOff)
+            ArmAccept();
+    }
 
     /// <summary>Listens on <paramref name="endpoint"/> on <paramref name="loop"/>. From another thread it runs on the
     /// loop and waits for it.</summary>

@@ -200,8 +200,7 @@ public sealed class AsyncServer : IAsyncDisposable, IDisposable
     /// <summary>One acceptor: accepted sockets go to <paramref name="target"/> (loop thread of the listener).</summary>
     private void DistributeFrom(int listener, Action<SocketHandle> target)
     {
-        _listeners[listener].Distributor = target;
-        _ = _listeners[listener].AcceptAsync();   // arms accepting; completes with null at shutdown
+        _listeners[listener].DistributeTo(target);
     }
 
     /// <summary>The acceptor hands each connection to the next loop in turn; it is created there.</summary>
