@@ -54,8 +54,9 @@ p(f"Raw results: `{os.path.relpath(raw, os.path.dirname(summary_path))}` (harnes
 p("\n".join(env) + "\n" if env else "")
 p("`CPU µs/req` is the harness's server-core figure (core busy time, softirq included, per response): the one to compare. "
   "Ratios are that figure against the same mode and connection count of `kestrel` (Kestrel Sockets, defaults), "
-  "`kestrel_inline` (TechEmpower's inline settings) and `nginx` (1 worker, the C floor). `web_B` is samples/Web on "
-  "transport B with its defaults, `web_B_inline` with `--inline`. `errors` are wrk's socket errors and non-2xx "
+  "`kestrel_inline` (TechEmpower's inline settings) and `nginx` (1 worker, the C floor). samples/Web runs on "
+  "Kestrel's Sockets transport (`web_sockets`) or on the Syscalls transport over backend B (`syscalls-B`) with its "
+  "defaults, `..._inline`/`-inline` with `--inline`. `errors` are wrk's socket errors and non-2xx "
   "responses summed over reps; `failed` counts reps that produced no number (the harness failed them, the server died or left processes behind, or wrk counted no response). `KiB/conn` is (RSS peak - RSS idle) "
   "/ connections under load: the harness holds no idle connections, so this is per-connection memory with buffers in use, "
   "not the idle figure.\n")

@@ -2,9 +2,11 @@
 # eng/bench-http.sh CONFIG [BACKEND ...]      (./build.sh bench http [BACKEND ...])
 # eng/bench-http.sh CONFIG --report [RAW]     rewrite the summary and chart from the latest (or the given) raw result file
 # HTTP plaintext benchmark: samples/Web on each BACKEND (a Kestrel transport, as --backend names it), once with its
-# default settings (web_B) and once with TechEmpower's inline ones (web_B_inline), beside the harness's peers in the same
+# default settings and once with TechEmpower's inline ones (--inline), beside the harness's peers in the same
 # run: nginx (1 worker) and Kestrel on its Sockets transport, defaults and inline (../shared/bench/http, README there).
-#   BACKEND  default: sockets (Kestrel's own transport through the sample: the same app as the other backends)
+#   BACKEND  default: sockets uring epoll (Kestrel's own transport through the sample, then the Syscalls transport on
+#            io_uring and epoll: the same app, only the transport differs). Labels: web_sockets, syscalls-B; with
+#            --inline settings web_sockets_inline, syscalls-B-inline
 #   env      CONNS ("32 256 4096")  MODES ("plain pipe16")  REPS (3)  DUR (5)  WARM (1)
 #            PEERS ("nginx kestrel kestrel_inline")  and every knob of the harness's run.sh (SRV_CPU, LG_CPU, SPIN, ...)
 # Copies the read-only harness (../shared/bench beside the repo, else /work/shared/bench) to artifacts/bench, builds it,
@@ -14,7 +16,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONFIG="${1:-Release}"; shift || true
-BACKENDS=("$@"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(sockets)
+BACKENDS=("$@"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(sockets uring epoll)
 PEERS="${PEERS:-nginx kestrel kestrel_inline}"
 SRC="$ROOT/../shared/bench"; [[ -f "$SRC/http/run.sh" ]] || SRC=/work/shared/bench
 DEST="$ROOT/artifacts/bench"
@@ -44,9 +46,10 @@ WEB="${WEB_BIN:-}"   # WEB_BIN=/path/to/Web measures an already-built sample ins
 # DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 itself, as the harness does for kestrel_inline.
 custom=""; ours=""
 for b in "${BACKENDS[@]}"; do
-  custom+="web_$b=$WEB --backend $b --port {PORT} --h2c-port off;"
-  custom+="web_${b}_inline=$WEB --backend $b --port {PORT} --h2c-port off --inline;"
-  ours+=" web_$b web_${b}_inline"
+  if [[ $b == sockets ]]; then name=web_sockets; inline=web_sockets_inline; else name=syscalls-$b; inline=syscalls-$b-inline; fi
+  custom+="$name=$WEB --backend $b --port {PORT} --h2c-port off;"
+  custom+="$inline=$WEB --backend $b --port {PORT} --h2c-port off --inline;"
+  ours+=" $name $inline"
 done
 status=0
 (cd "$HTTP" && CUSTOM_SERVERS="$custom" SERVERS="$PEERS$ours" CONNS="${CONNS:-32 256 4096}" MODES="${MODES:-plain pipe16}" \

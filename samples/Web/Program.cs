@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Syscalls.AspNetCore;
 using Syscalls.Runtime;
 
 namespace Syscalls.Samples.Web;
@@ -105,9 +106,6 @@ public static class Program
             return null;
         }
 
-        // Phase 2 of issue #10 adds the Syscalls transport as one branch here:
-        //     web.UseSyscalls(o => { o.Backend = kind; o.Loops = settings.Loops; o.InlineScheduling = settings.Inline; });
-        //     describe = services => (the backend the transport resolved, after any fallback, and its loops);
         BackendKind kind;
         try
         {
@@ -120,9 +118,28 @@ public static class Program
 
         string onHost = string.Join(", ", BackendSelector.SupportedServerBackends().Select(BackendSelector.NameOf));
         if (kind != BackendKind.Auto && !BackendSelector.SupportedServerBackends().Contains(kind))
-            return $"backend '{settings.Backend}' is not one of this OS's ({onHost}), and Kestrel runs on none of them yet; " +
-                "--backend sockets runs this app on Kestrel's own Sockets transport";
-        return $"backend '{settings.Backend}' is not available yet: Kestrel on the Syscalls runtime's loops ({onHost}) comes " +
-            "with its transport (issue #10, phase 2); --backend sockets runs this app on Kestrel's own Sockets transport";
+            return $"backend '{settings.Backend}' is not one of this OS's ({onHost}); --backend sockets runs this app on " +
+                "Kestrel's own Sockets transport";
+        web.UseSyscalls(o =>
+        {
+            o.Backend = kind;
+            o.Backlog = Backlog;
+            if (settings.Loops is int loops)
+                o.Loops = loops;
+            if (settings.Inline)
+            {
+                o.UnsafePreferInlineScheduling = true;
+                o.WaitForDataBeforeAllocatingBuffer = false;
+            }
+        });
+        describe = services =>
+        {
+            SyscallsTransportFactory t = services.GetRequiredService<SyscallsTransportFactory>();
+            string spread = t.Backend == BackendKind.Threads ? "a thread per connection"
+                : $"{t.LoopCount} loops, {(t.UsesReusePort ? "SO_REUSEPORT listeners" : "one acceptor")}";
+            return $"{(t.Backend is BackendKind b ? BackendSelector.NameOf(b) : "unbound")} (Syscalls transport, {spread}, " +
+                $"{(settings.Inline ? "inline scheduling" : "thread-pool scheduling")}; {t.SelectionReason})";
+        };
+        return null;
     }
 }

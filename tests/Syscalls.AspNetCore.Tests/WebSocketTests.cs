@@ -15,7 +15,7 @@ namespace Syscalls.AspNetCore.Tests;
 /// and TLS; messages of every shape come back whole and the close handshake completes.</summary>
 public class WebSocketTests
 {
-    public static TheoryData<string, string> TransportsAndModes => WebTransports.Cross(["http1", "h2c", "tls"]);
+    public static TheoryData<string, string> TransportsAndModes => WebTransports.CrossSome(["http1", "h2c", "tls"]);
 
     [Theory(Timeout = WebTransports.TestTimeoutMs)]
     [MemberData(nameof(TransportsAndModes))]

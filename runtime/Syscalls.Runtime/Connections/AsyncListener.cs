@@ -70,13 +70,13 @@ public abstract partial class AsyncListener : IAsyncDisposable, IDisposable, ILo
     /// <summary>When set (by a multi-loop server), accepted sockets go to it instead of <see cref="AcceptAsync"/>.</summary>
     internal Action<SocketHandle>? Distributor { get; private set; }
 
-    /// <summary>From now on accepted sockets go to <paramref name="target"/>, starting with those accepted before this
-    /// call (the listener accepts from the moment it listens): none is left in the queue for an accept that never
-    /// comes. Loop thread.</summary>
+    /// <summary>From now on every accepted socket goes to <paramref name="target"/>, starting with those accepted (and
+    /// queued) before this call: the listener accepts from its creation on, so a connection can arrive before its
+    /// server's acceptor is set up. Loop thread.</summary>
     internal void DistributeTo(Action<SocketHandle> target)
     {
         Distributor = target;
-        while (_queue.TryDequeue(out SocketHandle? queued))
+        while (!Closed && _queue.TryDequeue(out SocketHandle? queued))
             target(queued);
         if (!Closed && !BackingOff)
             ArmAccept();

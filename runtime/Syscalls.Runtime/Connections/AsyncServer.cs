@@ -116,6 +116,15 @@ public sealed class AsyncServer : IAsyncDisposable, IDisposable
     /// <summary>Raised on the connection's loop when a handler throws; the connection has been aborted.</summary>
     public event Action<AsyncConnection, Exception>? HandlerFailed;
 
+    /// <summary>Stops accepting at once (the listeners close; connections already accepted go on, and the loops keep
+    /// running until <see cref="StopAsync"/> or <see cref="Dispose"/>): what a host's "unbind" needs. Any thread;
+    /// idempotent.</summary>
+    public void StopAccepting()
+    {
+        foreach (AsyncListener l in _listeners)
+            l.Dispose();
+    }
+
     /// <summary>Stops accepting, lets running handlers finish for up to <paramref name="grace"/> (default 5 s), then stops
     /// the loops (what is still open is closed, its pending operations fail with <see cref="ErrorKind.Canceled"/>).</summary>
     public async Task StopAsync(TimeSpan grace = default)

@@ -49,6 +49,9 @@ public sealed class TestServer : IAsyncDisposable
         try
         {
             await web.StartAsync(Xunit.TestContext.Current.CancellationToken);
+            // Every test proves which transport served it: the one asked for, with no silent fallback.
+            if (!web.Transport.StartsWith(transport + " ", StringComparison.Ordinal))
+                throw new InvalidOperationException($"asked for transport {transport}, got: {web.Transport}");
         }
         catch
         {

@@ -1,0 +1,160 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO.Pipelines;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Syscalls.Runtime;
+
+namespace Syscalls.AspNetCore;
+
+/// <summary>One connection as Kestrel sees it: a <see cref="ConnectionContext"/> whose <see cref="Transport"/> is the
+/// runtime's <see cref="ConnectionPipe"/>, with the features Kestrel reads (id, transport, items, memory pool,
+/// lifetime, end points), as Kestrel's own transports offer them.</summary>
+/// <remarks>Errors reach the application as Kestrel's transports report them: a peer's reset as
+/// <see cref="ConnectionResetException"/> on <c>Transport.Input</c>, a local abort as the
+/// <see cref="ConnectionAbortedException"/> given to <see cref="Abort(ConnectionAbortedException)"/>. Each connection's
+/// failure is its own: nothing here is shared between connections but the pool and the loop.</remarks>
+internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature,
+    IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+{
+    private static long s_lastId = DateTime.UtcNow.Ticks;
+
+    private readonly ConnectionPipe _pipe;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _id;
+    private IDictionary<object, object?>? _items;
+    private int _disposeStarted;
+
+    internal SyscallsConnection(ConnectionPipe pipe, MemoryPool<byte> pool)
+    {
+        _pipe = pipe;
+        MemoryPool = pool;
+        Input = new TransportInput(pipe);
+        Transport = new DuplexPipe(Input, pipe.Output);
+        LocalEndPoint = pipe.Connection.LocalEndpoint.ToIPEndPoint();
+        RemoteEndPoint = pipe.Connection.RemoteEndpoint.ToIPEndPoint();
+        ConnectionClosed = _closed.Token;
+        Features = new FeatureCollection();
+        Features.Set<IConnectionIdFeature>(this);
+        Features.Set<IConnectionTransportFeature>(this);
+        Features.Set<IConnectionItemsFeature>(this);
+        Features.Set<IMemoryPoolFeature>(this);
+        Features.Set<IConnectionLifetimeFeature>(this);
+        Features.Set<IConnectionEndPointFeature>(this);
+        // Closed: reset, aborted, or both directions done. Cancelled on the thread pool: Kestrel's callbacks on this
+        // token must not run on (and block) the loop.
+        pipe.Connection.Closed.ContinueWith(static (_, s) => ((SyscallsConnection)s!).FireClosed(), this,
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    /// <summary>Completes when Kestrel has disposed the connection (the server's handler for it then ends).</summary>
+    internal Task Disposed => _disposed.Task;
+
+    internal TransportInput Input { get; }
+
+    /// <summary>The runtime connection (loop, backend) under this context.</summary>
+    internal AsyncConnection Connection => _pipe.Connection;
+
+    public override string ConnectionId
+    {
+        get => _id ??= NextId();
+        set => _id = value;
+    }
+
+    public override IFeatureCollection Features { get; }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public override CancellationToken ConnectionClosed { get; set; }
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    /// <summary>Resets the connection; reads then throw <paramref name="abortReason"/>. Never throws (Kestrel calls it
+    /// from anywhere, also while the process is stopping).</summary>
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        Input.AbortReason(abortReason);
+        try
+        {
+            _pipe.Abort();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            // The loop is gone: so is the connection.
+        }
+    }
+
+    public override void Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
+
+    /// <summary>Sends what was written, closes, and waits until the descriptor is released.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)
+        {
+            await _disposed.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await _pipe.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            FireClosed();
+            _disposed.TrySetResult();
+        }
+    }
+
+    public override string ToString() => $"{ConnectionId} ({_pipe.Connection})";
+
+    private void FireClosed()
+    {
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A registration of the application threw: its failure, not the transport's.
+        }
+    }
+
+    /// <summary>13 characters of base 32, unique in the process, as Kestrel's ids.</summary>
+    private static string NextId()
+    {
+        const string Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+        long id = Interlocked.Increment(ref s_lastId);
+        return string.Create(13, id, static (span, value) =>
+        {
+            for (int i = span.Length - 1; i >= 0; i--)
+            {
+                span[i] = Digits[(int)(value & 31)];
+                value >>= 5;
+            }
+        });
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

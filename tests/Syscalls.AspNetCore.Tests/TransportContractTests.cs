@@ -1,0 +1,238 @@
+using System;
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Options;
+using Syscalls.Runtime;
+using Xunit;
+
+namespace Syscalls.AspNetCore.Tests;
+
+/// <summary>The Syscalls transport against Kestrel's transport contracts, without Kestrel: what its listener and
+/// connections promise (bind errors, port 0, unbind, features, the exceptions Kestrel tells apart, Abort) on every
+/// runtime backend of the host, with real sockets as peers.</summary>
+public class TransportContractTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public static TheoryData<BackendKind> Backends => new(BackendSelector.SupportedServerBackends());
+
+    [Theory(Timeout = Infrastructure.WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(Backends))]
+    public async Task Bind_PortTaken_AddressInUseException(BackendKind backend)
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        SyscallsTransportFactory factory = Factory(backend);
+        AddressInUseException e = await Assert.ThrowsAsync<AddressInUseException>(
+            async () => await factory.BindAsync(taken.LocalEndPoint!, TestContext.Current.CancellationToken));
+        Assert.Contains(((IPEndPoint)taken.LocalEndPoint!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
+    }
+
+    [Theory(Timeout = Infrastructure.WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(Backends))]
+    public async Task Unbind_AcceptReturnsNullAndThePortIsClosed_AcceptedConnectionGoesOn(BackendKind backend)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        SyscallsTransportFactory factory = Factory(backend);
+        IConnectionListener listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        var endpoint = (IPEndPoint)listener.EndPoint;
+        Assert.NotEqual(0, endpoint.Port);
+        Assert.Equal(backend, factory.Backend);
+        using Socket client = await Connect(endpoint, ct);
+        ConnectionContext? accepted = await listener.AcceptAsync(ct).AsTask().WaitAsync(Patience, ct);
+        Assert.NotNull(accepted);
+
+        await listener.UnbindAsync(ct);
+        Assert.Null(await listener.AcceptAsync(ct).AsTask().WaitAsync(Patience, ct));
+        await AssertNotAccepting(endpoint, ct);
+        // The connection accepted before the unbind still works both ways.
+        await client.SendAsync("ping"u8.ToArray(), ct);
+        Assert.Equal("ping", await ReadText(accepted.Transport.Input, 4, ct));
+        await accepted.Transport.Output.WriteAsync("pong"u8.ToArray(), ct);
+        Assert.Equal("pong", await ReceiveText(client, 4, ct));
+
+        await accepted.DisposeAsync();
+        await listener.DisposeAsync();
+        Assert.Null(await listener.AcceptAsync(ct));
+    }
+
+    [Theory(Timeout = Infrastructure.WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(Backends))]
+    public async Task PeerResets_InputThrowsConnectionResetException_OtherConnectionUntouched(BackendKind backend)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using IConnectionListener listener = await Factory(backend).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        using Socket resetting = await Connect((IPEndPoint)listener.EndPoint, ct);
+        ConnectionContext first = (await listener.AcceptAsync(ct))!;
+        using Socket healthy = await Connect((IPEndPoint)listener.EndPoint, ct);
+        ConnectionContext second = (await listener.AcceptAsync(ct))!;
+        Assert.NotEqual(first.ConnectionId, second.ConnectionId);
+        AssertFeatures(first);
+
+        resetting.LingerState = new LingerOption(true, 0);
+        resetting.Close();   // RST
+        await Assert.ThrowsAsync<ConnectionResetException>(async () =>
+        {
+            while (true)
+            {
+                ReadResult r = await first.Transport.Input.ReadAsync(ct);
+                first.Transport.Input.AdvanceTo(r.Buffer.End);
+                Assert.False(r.IsCompleted, "a reset read as an orderly end of stream");
+            }
+        }).WaitAsync(Patience, ct);
+        await WaitCancelled(first.ConnectionClosed, ct);
+
+        // The other connection never sees the first one's failure.
+        Assert.False(second.ConnectionClosed.IsCancellationRequested);
+        await healthy.SendAsync("still here"u8.ToArray(), ct);
+        Assert.Equal("still here", await ReadText(second.Transport.Input, 10, ct));
+        await second.Transport.Output.WriteAsync("yes"u8.ToArray(), ct);
+        Assert.Equal("yes", await ReceiveText(healthy, 3, ct));
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+    }
+
+    [Theory(Timeout = Infrastructure.WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(Backends))]
+    public async Task Abort_NeverThrows_ReadsThrowItsReason_PeerSeesTheEnd(BackendKind backend)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using IConnectionListener listener = await Factory(backend).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        using Socket client = await Connect((IPEndPoint)listener.EndPoint, ct);
+        ConnectionContext accepted = (await listener.AcceptAsync(ct))!;
+        var reason = new ConnectionAbortedException("test abort");
+        accepted.Abort(reason);
+        accepted.Abort(new ConnectionAbortedException("second"));   // idempotent, no throw
+        ConnectionAbortedException thrown = await Assert.ThrowsAsync<ConnectionAbortedException>(
+            async () => await accepted.Transport.Input.ReadAsync(ct)).WaitAsync(Patience, ct);
+        Assert.Same(reason, thrown);
+        await WaitCancelled(accepted.ConnectionClosed, ct);
+        var buffer = new byte[16];
+        int n;
+        try
+        {
+            n = await client.ReceiveAsync(buffer, ct).AsTask().WaitAsync(Patience, ct);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            n = 0;
+        }
+
+        Assert.Equal(0, n);
+        await accepted.DisposeAsync();
+        accepted.Abort();   // after dispose too
+    }
+
+    [Theory(Timeout = Infrastructure.WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(Backends))]
+    public async Task ConnectionFactory_ConnectsAndCarriesBothWays(BackendKind backend)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        server.Listen();
+        await using var factory = new SyscallsConnectionFactory(Options.Create(new SyscallsTransportOptions { Backend = backend }));
+        Task<Socket> accepting = server.AcceptAsync(ct).AsTask();
+        ConnectionContext c = await factory.ConnectAsync(server.LocalEndPoint!, ct);
+        using Socket peer = await accepting.WaitAsync(Patience, ct);
+        Assert.Equal(server.LocalEndPoint, c.RemoteEndPoint);
+        Assert.Equal(backend, factory.Backend);
+        await c.Transport.Output.WriteAsync("hello"u8.ToArray(), ct);
+        Assert.Equal("hello", await ReceiveText(peer, 5, ct));
+        await peer.SendAsync("world"u8.ToArray(), ct);
+        Assert.Equal("world", await ReadText(c.Transport.Input, 5, ct));
+        await c.DisposeAsync();
+        Assert.Equal(0, await peer.ReceiveAsync(new byte[1], ct).AsTask().WaitAsync(Patience, ct));   // FIN
+    }
+
+    private static SyscallsTransportFactory Factory(BackendKind backend)
+        => new(Options.Create(new SyscallsTransportOptions { Backend = backend, Loops = 2 }));
+
+    private static void AssertFeatures(ConnectionContext c)
+    {
+        Assert.Same(c, c.Features.Get<IConnectionIdFeature>());
+        Assert.Same(c.Transport, c.Features.Get<IConnectionTransportFeature>()!.Transport);
+        Assert.NotNull(c.Features.Get<IConnectionItemsFeature>());
+        Assert.NotNull(c.Features.Get<IMemoryPoolFeature>()!.MemoryPool);
+        Assert.NotNull(c.Features.Get<IConnectionLifetimeFeature>());
+        Assert.Equal(c.LocalEndPoint, c.Features.Get<IConnectionEndPointFeature>()!.LocalEndPoint);
+        Assert.IsType<IPEndPoint>(c.RemoteEndPoint);
+    }
+
+    private static async Task<Socket> Connect(IPEndPoint endpoint, CancellationToken ct)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await s.ConnectAsync(endpoint, ct);
+        return s;
+    }
+
+    private static async Task AssertNotAccepting(IPEndPoint endpoint, CancellationToken ct)
+    {
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await probe.ConnectAsync(endpoint, ct);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                // queued on a listener that was closing: not served; the next attempt finds the port closed
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Fail("the port still accepts connections 5 s after the unbind");
+    }
+
+    private static async Task WaitCancelled(CancellationToken token, CancellationToken ct)
+    {
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration r = token.Register(() => fired.TrySetResult());
+        await fired.Task.WaitAsync(Patience, ct);
+    }
+
+    private static async Task<string> ReadText(PipeReader input, int length, CancellationToken ct)
+    {
+        while (true)
+        {
+            ReadResult r = await input.ReadAsync(ct).AsTask().WaitAsync(Patience, ct);
+            if (r.Buffer.Length >= length || r.IsCompleted)
+            {
+                string text = System.Text.Encoding.ASCII.GetString(r.Buffer.Slice(0, Math.Min(length, r.Buffer.Length)).ToArray());
+                input.AdvanceTo(r.Buffer.GetPosition(Math.Min(length, r.Buffer.Length)));
+                return text;
+            }
+
+            input.AdvanceTo(r.Buffer.Start, r.Buffer.End);
+        }
+    }
+
+    private static async Task<string> ReceiveText(Socket socket, int length, CancellationToken ct)
+    {
+        var buffer = new byte[length];
+        int got = 0;
+        while (got < length)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(got), ct).AsTask().WaitAsync(Patience, ct);
+            if (n == 0)
+                break;
+            got += n;
+        }
+
+        return System.Text.Encoding.ASCII.GetString(buffer, 0, got);
+    }
+}
