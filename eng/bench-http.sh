@@ -8,7 +8,8 @@
 #            io_uring and epoll: the same app, only the transport differs). Labels: web_sockets, syscalls-B; with
 #            --inline settings web_sockets_inline, syscalls-B-inline
 #   env      CONNS ("32 256 4096")  MODES ("plain pipe16")  REPS (3)  DUR (5)  WARM (1)
-#            PEERS ("nginx kestrel kestrel_inline")  and every knob of the harness's run.sh (SRV_CPU, LG_CPU, SPIN, ...)
+#            PEERS ("nginx kestrel kestrel_inline")  INLINE_FOR (the backends also run with --inline; default: all)
+#            and every knob of the harness's run.sh (SRV_CPU, LG_CPU, SPIN, ...)
 # Copies the read-only harness (../shared/bench beside the repo, else /work/shared/bench) to artifacts/bench, builds it,
 # publishes the sample to artifacts/web, runs, and writes artifacts/bench/http/summary.md (server CPU us per request by
 # server, mode and connection count, ratios against Kestrel Sockets defaults and inline and nginx, errors, memory) and
@@ -48,8 +49,10 @@ custom=""; ours=""
 for b in "${BACKENDS[@]}"; do
   if [[ $b == sockets ]]; then name=web_sockets; inline=web_sockets_inline; else name=syscalls-$b; inline=syscalls-$b-inline; fi
   custom+="$name=$WEB --backend $b --port {PORT} --h2c-port off;"
+  ours+=" $name"
+  [[ " ${INLINE_FOR-${BACKENDS[*]}} " == *" $b "* ]] || continue
   custom+="$inline=$WEB --backend $b --port {PORT} --h2c-port off --inline;"
-  ours+=" $name $inline"
+  ours+=" $inline"
 done
 status=0
 (cd "$HTTP" && CUSTOM_SERVERS="$custom" SERVERS="$PEERS$ours" CONNS="${CONNS:-32 256 4096}" MODES="${MODES:-plain pipe16}" \
