@@ -20,6 +20,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
     private bool _registered;
     private Interest _interest;
     private bool _readHint;
+    private bool _hintFromEvent;   // the poller reported readable since the last recv: the hint is fresh
     private bool _readEnded;   // the poller reported the peer's FIN, a hang-up or an error: no new event will follow
     private bool _errorReported;   // the poller reported an error: an end of stream read after it is a reset
     private bool _writeHint;
@@ -90,12 +91,18 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
 
         if (_endOfStream)
             return true;
-        // A zero-byte receive completes when the poller said readable, taking nothing and making no call: a hint
-        // gone stale (the last read filled its buffer exactly) costs the next receive one EAGAIN, not a syscall here
-        // on every message.
-        if (buffer.IsEmpty)
-            return _readHint;
-        Result<int> r = SocketCalls.Recv(Fd, buffer);
+        // A zero-byte receive completes, taking nothing, when the poller said readable since the last read: no call
+        // (the wait-then-rent pattern of Kestrel and the async echo pays nothing for it). A hint left over by a read
+        // that filled its buffer exactly may be stale: a one-byte peek says (a pool watching an idle connection must
+        // not take such a hint for the peer's close).
+        if (buffer.IsEmpty && _readHint && _hintFromEvent)
+            return true;
+        Result<int> r = buffer.IsEmpty
+            ? _readHint ? SocketCalls.Peek(Fd) : OsError.FromKind(ErrorKind.WouldBlock)
+            : SocketCalls.Recv(Fd, buffer);
+        if (buffer.IsEmpty && r.IsSuccess)
+            return true;   // data or the end of the stream is there; the next receive takes it
+        _hintFromEvent = false;
         if (r.TryGetValue(out received))
         {
             if (received == 0 && _errorReported)
@@ -332,6 +339,7 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
         if ((readiness & ReadSide) != 0)
         {
             _readHint = true;
+            _hintFromEvent = true;
             if ((readiness & Readiness.Error) != 0)
                 _errorReported = true;
             if ((readiness & (Readiness.ReadClosed | Readiness.Closed | Readiness.Error)) != 0)

@@ -131,6 +131,20 @@ internal static class SocketCalls
         return Unsupported;
     }
 
+    /// <summary>Whether something can be received, taking nothing (MSG_PEEK of one byte on a non-blocking socket): 1 data,
+    /// 0 the end of the stream, <see cref="ErrorKind.WouldBlock"/> nothing yet.</summary>
+    internal static Result<int> Peek(int fd)
+    {
+        Span<byte> one = stackalloc byte[1];
+        if (OperatingSystem.IsWindows())
+            return Winsock.Recv(Handle(fd), one, (int)WinC.MSG_PEEK);
+        if (OperatingSystem.IsMacOS())
+            return DarwinSockets.Recv(fd, one, (int)DarwinC.MSG_PEEK);
+        if (OperatingSystem.IsLinux())
+            return Sys.Recv(fd, one, (int)LinuxC.MSG_PEEK);
+        return Unsupported;
+    }
+
     /// <summary>Sends one datagram to <paramref name="to"/>.</summary>
     internal static Result<int> SendTo(int fd, ReadOnlySpan<byte> data, in NetEndpoint to)
     {
