@@ -111,16 +111,24 @@ public class ConnectionPoolTests
             // The server closes the idle connection: the pool notices and drops it, the next rent opens a new one.
             lock (serverSide)
                 serverSide[0].Abort();
-            await loop.Delay(TimeSpan.FromMilliseconds(100));
+            await UntilNoneOpen(pool, loop);   // the reset reaches the watch soon, later under qemu: no fixed wait
             Assert.Equal(0, pool.OpenConnections);
             using (PooledConnection rented = await pool.RentAsync(server.LocalEndpoint))
                 await Exchange(rented.Connection);
             Assert.Equal(2, pool.ConnectionsOpened);
             // Left idle past the timeout: closed by the sweep.
-            await loop.Delay(TimeSpan.FromMilliseconds(600));
+            await loop.Delay(TimeSpan.FromMilliseconds(300));
+            await UntilNoneOpen(pool, loop);
             Assert.Equal(0, pool.OpenConnections);
         }));
         pool.Dispose();
+    }
+
+    /// <summary>Waits on the loop until the pool holds no open connection, 10 s at most.</summary>
+    private static async Task UntilNoneOpen(ConnectionPool pool, EventLoop loop)
+    {
+        for (int i = 0; i < 200 && pool.OpenConnections != 0; i++)
+            await loop.Delay(TimeSpan.FromMilliseconds(50));
     }
 
     private static async Task Exchange(AsyncConnection c)
