@@ -10,7 +10,8 @@ using Syscalls.Runtime;
 namespace Syscalls.AspNetCore;
 
 /// <summary>Outbound connections (Kestrel's client contract, for Bedrock-style code) on one event loop of the
-/// transport's backend, started at the first connect and stopped with the factory.</summary>
+/// transport's backend, started at the first connect and stopped with the factory. Every member may be called from
+/// any thread (connects at once from many: the loop is started once, under a lock).</summary>
 public sealed class SyscallsConnectionFactory : IConnectionFactory, IAsyncDisposable
 {
     private readonly SyscallsTransportOptions _options;

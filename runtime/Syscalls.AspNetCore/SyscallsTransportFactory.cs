@@ -10,7 +10,8 @@ using Syscalls.Runtime;
 namespace Syscalls.AspNetCore;
 
 /// <summary>Kestrel's listener factory on the runtime's loops: binds IP end points (others, such as Unix sockets, are
-/// left to the next registered transport through <see cref="IConnectionListenerFactorySelector"/>).</summary>
+/// left to the next registered transport through <see cref="IConnectionListenerFactorySelector"/>). Every member may
+/// be called from any thread; the properties describe the last bound endpoint.</summary>
 public sealed class SyscallsTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly SyscallsTransportOptions _options;

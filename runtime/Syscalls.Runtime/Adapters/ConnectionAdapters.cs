@@ -4,7 +4,8 @@ using System.IO.Pipelines;
 namespace Syscalls.Runtime;
 
 /// <summary>The adapters the .NET ecosystem expects of a connection: a pipe for Pipelines code, a stream for
-/// stream code (TLS through <see cref="System.Net.Security.SslStream"/>), the loop as a pipe scheduler.</summary>
+/// stream code (TLS through <see cref="System.Net.Security.SslStream"/>), the loop as a pipe scheduler. Each may be
+/// called from any thread.</summary>
 public static class ConnectionAdapters
 {
     /// <summary>The connection as an <see cref="System.IO.Pipelines.IDuplexPipe"/> that owns it

@@ -85,7 +85,7 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     private EventLoop Loop => Connection.Loop;
 
     /// <summary>Wraps <paramref name="connection"/> and starts its receive and send loops (on its event
-    /// loop).</summary>
+    /// loop). Any thread.</summary>
     /// <param name="connection">An open connection; the pipe owns it from now on.</param>
     /// <param name="options">Pool, thresholds, scheduling; null for the defaults
     /// (<see cref="ConnectionPipeOptions"/>).</param>
