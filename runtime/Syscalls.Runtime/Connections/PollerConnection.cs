@@ -91,11 +91,12 @@ internal sealed partial class PollerConnection : AsyncConnection, IReadinessTarg
 
         if (_endOfStream)
             return true;
-        // A zero-byte receive completes, taking nothing, when the poller said readable since the last read: no call
-        // (the wait-then-rent pattern of Kestrel and the async echo pays nothing for it). A hint left over by a read
-        // that filled its buffer exactly may be stale: a one-byte peek says (a pool watching an idle connection must
-        // not take such a hint for the peer's close).
-        if (buffer.IsEmpty && _readHint && _hintFromEvent)
+        // A zero-byte receive completes, taking nothing, when an edge-triggered poller said readable since the last
+        // read: no call (the wait-then-rent pattern of Kestrel and the async echo pays nothing for it). Otherwise a
+        // one-byte peek says: a hint left over by a read that filled its buffer exactly may be stale, and so may a
+        // level poller's report (AFD under Wine delivered a readable state after the data was read), and a pool
+        // watching an idle connection must not take a stale hint for the peer's close.
+        if (buffer.IsEmpty && _readHint && _hintFromEvent && _edge)
             return true;
         Result<int> r = buffer.IsEmpty
             ? _readHint ? SocketCalls.Peek(Fd) : OsError.FromKind(ErrorKind.WouldBlock)
