@@ -18,6 +18,7 @@ namespace Syscalls.Runtime.Tests;
 public class WakeDisposeTests
 {
     private const string IterationsVariable = "SYSCALLS_TEST_WAKE_ITERATIONS";
+    private const string FailedSignalVariable = "SYSCALLS_TEST_FAILED_SIGNAL_BACKEND";
 
     public static TheoryData<string> Wakeables
     {
@@ -194,7 +195,51 @@ public class WakeDisposeTests
             WaitOnce(20_000);
         while (!Volatile.Read(ref woken) && sw.ElapsedMilliseconds < 20_000);
         last.Join();
-        Assert.True(sw.ElapsedMilliseconds < 19_000, $"the last Wake was lost: the wait ran {sw.ElapsedMilliseconds} ms");
+        Assert.True(sw.ElapsedMilliseconds < 19_000, $"the last Wake was lost: the wait ran {sw.ElapsedMilliseconds} ms"
+                                                     + (owner is Syscalls.Runtime.Backends.WindowsPoll.WindowsPoller w ? $" ({w.DescribeWaker()})" : ""));
+    }
+
+    /// <summary>A Wake whose signal failed must not keep the pending mark: kept, it would silence every later Wake (on
+    /// Wine the WSAPoll waker's send reports WSAEWOULDBLOCK now and then under load, and an event loop slept for good
+    /// with work queued). In a child, the fault shim fails the first write(2) the bindings make, which is the first
+    /// Wake's eventfd signal; a second Wake must then end a long wait.</summary>
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("poll")]
+    public void Wake_AfterOneWhoseSignalFailed_StillWakes(string backend)
+    {
+        var env = FaultShim.Environment("write=EIO*1", out string report);
+        env[FailedSignalVariable] = backend;
+        string test = $"{typeof(WakeDisposeTests).FullName}.{nameof(Wake_AfterOneWhoseSignalFailed_Child)}";
+        (int exit, string output) = ChildServer.RunToEnd(env, "-method", test, "-noColor");
+        Assert.True(exit == 0 && output.Contains("Failed: 0, Skipped: 0", StringComparison.Ordinal), $"child run failed ({exit}):\n{output}");
+        Assert.Equal(1, FaultShim.ReadReport(report)["write"].Injected);
+    }
+
+    /// <summary>The child's half of <see cref="Wake_AfterOneWhoseSignalFailed_StillWakes"/>: runs only there.</summary>
+    [Fact]
+    public void Wake_AfterOneWhoseSignalFailed_Child()
+    {
+        if (Environment.GetEnvironmentVariable(FailedSignalVariable) is not { Length: > 0 } backend)
+        {
+            Assert.Skip("runs in the child of Wake_AfterOneWhoseSignalFailed_StillWakes, under the fault shim");
+            return;
+        }
+
+        using IPoller poller = TestBackends.CreatePoller(backend);
+        var events = new PollEvent[8];
+        poller.Wake();   // its write fails (the shim's first injection)
+        poller.Wait(events, 0);
+        var sw = Stopwatch.StartNew();
+        var later = new Thread(() =>
+        {
+            Thread.Sleep(50);
+            poller.Wake();
+        });
+        later.Start();
+        poller.Wait(events, 20_000);
+        later.Join();
+        Assert.True(sw.ElapsedMilliseconds < 19_000, $"the Wake after a failed one was dropped: the wait ran {sw.ElapsedMilliseconds} ms");
     }
 
     /// <summary>The race made certain: in a child, the fault shim sleeps 20 ms inside every write(2) the bindings make,

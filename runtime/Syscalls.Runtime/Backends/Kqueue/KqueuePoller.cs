@@ -216,7 +216,9 @@ internal sealed class KqueuePoller : IPoller
         trigger.fflags = (uint)NOTE_TRIGGER;
         try
         {
-            kevent((int)kq, &trigger, 1, null, 0, null);
+            // A trigger that failed must not leave the mark: every later Wake would be dropped.
+            if (kevent((int)kq, &trigger, 1, null, 0, null) < 0)
+                Volatile.Write(ref _wakePending, 0);
         }
         finally
         {

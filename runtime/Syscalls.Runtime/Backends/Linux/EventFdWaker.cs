@@ -36,7 +36,9 @@ internal sealed class EventFdWaker : IDisposable
             return;
         try
         {
-            Sys.EventFdSignal((int)fd);
+            // A write that failed must not leave the mark: every later Wake would be dropped.
+            if (!Sys.EventFdSignal((int)fd))
+                Volatile.Write(ref _pending, 0);
         }
         finally
         {

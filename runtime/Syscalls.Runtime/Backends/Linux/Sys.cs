@@ -309,12 +309,13 @@ internal static partial class Sys
         return fd >= 0 ? fd : LinuxErrno.Last();
     }
 
-    /// <summary>Adds 1 to an eventfd counter (EAGAIN at the counter's limit still leaves it readable).</summary>
+    /// <summary>Adds 1 to an eventfd counter; false when the eventfd is not readable afterwards (EAGAIN at the
+    /// counter's limit still leaves it readable, so that is a success).</summary>
     // reason: &one is a stack local that outlives the call
-    internal static unsafe void EventFdSignal(int fd)
+    internal static unsafe bool EventFdSignal(int fd)
     {
         ulong one = 1;
-        write(fd, &one, sizeof(ulong));
+        return write(fd, &one, sizeof(ulong)) == sizeof(ulong) || LinuxErrno.Last().Kind == ErrorKind.WouldBlock;
     }
 
     /// <summary>Resets an eventfd counter to 0.</summary>

@@ -32,7 +32,9 @@ internal sealed class PortWaker : IDisposable
             return;
         try
         {
-            PostQueuedCompletionStatus(port, 0, _key, null);
+            // A packet that was not queued must not leave the mark: every later Wake would be dropped.
+            if (PostQueuedCompletionStatus(port, 0, _key, null) == 0)
+                Volatile.Write(ref _pending, 0);
         }
         finally
         {

@@ -264,7 +264,7 @@ internal sealed class WindowsPoller : IPoller
         return k;
     }
 
-    // reason: &one is a stack local that outlives the call; a full socket buffer still leaves it readable
+    // reason: &one is a stack local that outlives each call
     public unsafe void Wake()
     {
         // Under a reference: Dispose on the owning thread may be closing the socket, whose handle value could be reused.
@@ -273,7 +273,21 @@ internal sealed class WindowsPoller : IPoller
         byte one = 1;
         try
         {
-            send((nuint)waker, &one, 1, 0);
+            // The send can refuse for a moment (Wine's non-blocking UDP send reports WSAEWOULDBLOCK now and then under
+            // load): a Wake that sent nothing but kept the mark would silence every later Wake, and the owner would
+            // sleep with work queued. So a would-block is retried, and a send that never went out clears the mark for
+            // the next Wake (if the socket was full, its bytes wake the owner anyway).
+            var spin = new SpinWait();
+            while (send((nuint)waker, &one, 1, 0) != 1)
+            {
+                if (WinError.Last().Kind != ErrorKind.WouldBlock || spin.Count >= WakeSendAttempts)
+                {
+                    Volatile.Write(ref _wakePending, 0);
+                    return;
+                }
+
+                spin.SpinOnce();
+            }
         }
         finally
         {
@@ -299,6 +313,18 @@ internal sealed class WindowsPoller : IPoller
         NativeMemory.Free(_set);
         _fds = null;
         _set = null;
+    }
+
+    /// <summary>Would-block retries of a wake's send before it gives up (SpinWait yields, then sleeps, as they go on).</summary>
+    private const int WakeSendAttempts = 100;
+
+    /// <summary>For a test's failure message: the wake flag, and whether the waker socket holds a byte.</summary>
+    // reason: b is a stack local that outlives the synchronous peek
+    internal unsafe string DescribeWaker()
+    {
+        byte b;
+        int n = recv(_waker, &b, 1, (int)MSG_PEEK);
+        return $"wake pending {Volatile.Read(ref _wakePending)}, waker socket {(n > 0 ? "holds a byte" : $"empty ({WinError.Last()})")}";
     }
 
     // reason: buffer is a 16-byte stackalloc that outlives each synchronous recv
