@@ -17,7 +17,8 @@ namespace Syscalls.AspNetCore;
 /// lifetime, end points), as Kestrel's own transports offer them.</summary>
 /// <remarks>Errors reach the application as Kestrel's transports report them: a peer's reset as
 /// <see cref="ConnectionResetException"/> on <c>Transport.Input</c>, a local abort as the
-/// <see cref="ConnectionAbortedException"/> given to <see cref="Abort(ConnectionAbortedException)"/>. Each connection's
+/// <see cref="ConnectionAbortedException"/> given to <see cref="Abort(ConnectionAbortedException)"/>; flushes after either
+/// report completion instead of throwing (see <see cref="SyscallsTransportOptions"/>). Each connection's
 /// failure is its own: nothing here is shared between connections but the pool and the loop.</remarks>
 internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature,
     IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
@@ -35,8 +36,7 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
     {
         _pipe = pipe;
         MemoryPool = pool;
-        Input = new TransportInput(pipe);
-        Transport = new DuplexPipe(Input, pipe.Output);
+        Transport = pipe;
         LocalEndPoint = pipe.Connection.LocalEndpoint.ToIPEndPoint();
         RemoteEndPoint = pipe.Connection.RemoteEndpoint.ToIPEndPoint();
         ConnectionClosed = _closed.Token;
@@ -55,8 +55,6 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
 
     /// <summary>Completes when Kestrel has disposed the connection (the server's handler for it then ends).</summary>
     internal Task Disposed => _disposed.Task;
-
-    internal TransportInput Input { get; }
 
     /// <summary>The runtime connection (loop, backend) under this context.</summary>
     internal AsyncConnection Connection => _pipe.Connection;
@@ -89,10 +87,9 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
     /// from anywhere, also while the process is stopping).</summary>
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        Input.AbortReason(abortReason);
         try
         {
-            _pipe.Abort();
+            _pipe.Abort(abortReason);
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
         {
@@ -149,12 +146,5 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
                 value >>= 5;
             }
         });
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using Microsoft.AspNetCore.Connections;
 using Syscalls.Runtime;
 
 namespace Syscalls.AspNetCore;
@@ -50,6 +51,13 @@ public sealed class SyscallsTransportOptions
 
     internal MemoryPool<byte> CreatePool() => MemoryPoolFactory?.Invoke() ?? new PinnedBlockMemoryPool();
 
+    private static readonly Func<OsException, Exception> s_readError = static e => e.Error.Kind switch
+    {
+        ErrorKind.ConnectionReset => new ConnectionResetException(e.Message, e),
+        ErrorKind.ConnectionAborted => new ConnectionAbortedException(e.Message, e),
+        _ => e,
+    };
+
     internal ConnectionPipeOptions PipeOptions(MemoryPool<byte> pool)
     {
         (long readPause, long readResume) = Thresholds(MaxReadBufferSize);
@@ -65,6 +73,13 @@ public sealed class SyscallsTransportOptions
             // runs and leave in one send (System.IO.Pipelines' Inline scheduler would send each one at its flush).
             ApplicationScheduler = UnsafePreferInlineScheduling ? null : System.IO.Pipelines.PipeScheduler.ThreadPool,
             WaitForDataBeforeAllocatingBuffer = WaitForDataBeforeAllocatingBuffer,
+            // Errors in Kestrel's terms, as its Sockets transport reports them: a peer's reset is a
+            // ConnectionResetException on Input (Kestrel logs it as an ordinary disconnect), and flushes after a
+            // failure report completion rather than throw (else Kestrel logs the write of an interrupted response as
+            // the application's unhandled exception). Translated where the pipe ends, not by wrapping Input: a wrapper
+            // would sit on every read, and an async one resumes Kestrel on the thread pool.
+            ReadError = s_readError,
+            FlushesEndQuietlyOnError = true,
         };
     }
 

@@ -89,6 +89,10 @@ public class TransportContractTests
             }
         }).WaitAsync(Patience, ct);
         await WaitCancelled(first.ConnectionClosed, ct);
+        // As Kestrel's Sockets transport: a flush after the reset reports completion; throwing would make Kestrel log
+        // the interrupted response as the application's unhandled exception.
+        FlushResult flushed = await first.Transport.Output.WriteAsync("late"u8.ToArray(), ct).AsTask().WaitAsync(Patience, ct);
+        Assert.True(flushed.IsCompleted, "a flush after the peer's reset did not report completion");
 
         // The other connection never sees the first one's failure.
         Assert.False(second.ConnectionClosed.IsCancellationRequested);

@@ -133,12 +133,16 @@ public sealed partial class ConnectionPipe
         if (error is not null && !ownClose)
             AbortCore(error);   // a reset, a failed receive: the connection is gone both ways
         Exception? forApplication;
+        bool given;
         lock (_gate)
         {
             forApplication = _aborted ? _failure : null;
+            given = forApplication is not null && ReferenceEquals(forApplication, _abortReason);
             _receiveDone = true;
         }
 
+        if (!given && forApplication is OsException os && _options.ReadError is { } map)
+            forApplication = map(os);
         _input.Writer.Complete(forApplication);
         MaybeClose();
     }
@@ -155,7 +159,7 @@ public sealed partial class ConnectionPipe
         Exception? forApplication;
         lock (_gate)
         {
-            forApplication = _aborted ? _failure : null;
+            forApplication = _aborted && !_options.FlushesEndQuietlyOnError ? _failure : null;
             _sendDone = true;
         }
 

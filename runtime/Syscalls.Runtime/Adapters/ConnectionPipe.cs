@@ -19,10 +19,10 @@ namespace Syscalls.Runtime;
 /// a receive error completes it with the <see cref="OsException"/>, which the application's next read throws.
 /// Completing <see cref="Output"/> sends a FIN after the last byte written. Once both directions are done (the output
 /// completed and sent, and the input ended or completed by the application) the connection is closed.
-/// <see cref="Abort"/> resets it: reads throw <see cref="OsException"/> (<see cref="ErrorKind.ConnectionAborted"/>), as
+/// <see cref="Abort()"/> resets it: reads throw <see cref="OsException"/> (<see cref="ErrorKind.ConnectionAborted"/>), as
 /// do flushes, and the peer sees a reset.</para>
 /// <para>Thread rules: <see cref="Input"/> and <see cref="Output"/> are used as any pipe (one reader, one writer, from
-/// any thread); <see cref="Abort"/> and <see cref="DisposeAsync"/> from any thread.</para>
+/// any thread); <see cref="Abort()"/> and <see cref="DisposeAsync"/> from any thread.</para>
 /// </remarks>
 public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
 {
@@ -52,6 +52,7 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     private bool _aborted;
     private bool _closeStarted;
     private Exception? _failure;
+    private Exception? _abortReason;   // given to Abort(Exception): what reads throw, as it is
 
     private ConnectionPipe(AsyncConnection connection, ConnectionPipeOptions options)
     {
@@ -105,6 +106,20 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     /// and flushes throw <see cref="OsException"/> (<see cref="ErrorKind.ConnectionAborted"/>). Never throws. Any
     /// thread; idempotent.</summary>
     public void Abort() => OnLoop(s_abort);
+
+    /// <summary>As <see cref="Abort()"/>, but the application's reads throw <paramref name="reason"/> (the first reason
+    /// given wins). Never throws. Any thread; idempotent.</summary>
+    public void Abort(Exception reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (_gate)
+        {
+            if (!_aborted)
+                _abortReason ??= reason;
+        }
+
+        OnLoop(s_abort);
+    }
 
     /// <summary>Closes the connection and waits until both loops have ended and the descriptor is released: output
     /// already written is sent first (for at most <see cref="ConnectionPipeOptions.LingerTimeout"/>; then the
@@ -170,7 +185,7 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
             if (_aborted)
                 return;
             _aborted = true;
-            _failure ??= reason ?? new OsException(OsError.FromKind(ErrorKind.ConnectionAborted), "Aborted.");
+            _failure ??= reason ?? _abortReason ?? new OsException(OsError.FromKind(ErrorKind.ConnectionAborted), "Aborted.");
             receiving = !_receiveDone;
             sending = !_sendDone;
         }

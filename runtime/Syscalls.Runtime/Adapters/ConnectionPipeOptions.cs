@@ -46,6 +46,18 @@ public sealed class ConnectionPipeOptions
     /// by another without waiting. Default true.</summary>
     public bool WaitForDataBeforeAllocatingBuffer { get; set; } = true;
 
+    /// <summary>What the application's reads throw once the connection failed (a reset, a failed receive or send, an
+    /// <see cref="ConnectionPipe.Abort()"/> without a reason), given the runtime's error: lets a host speak its own terms
+    /// (Kestrel's transport turns a reset into its <c>ConnectionResetException</c>). Default (null): the
+    /// <see cref="OsException"/> itself. A reason given to <see cref="ConnectionPipe.Abort(Exception)"/> is thrown as
+    /// it is.</summary>
+    public Func<OsException, Exception>? ReadError { get; set; }
+
+    /// <summary>Flushes after the connection failed or was aborted report <see cref="FlushResult.IsCompleted"/>
+    /// instead of throwing, as Kestrel's own transports do (a peer that resets mid-response is not the application's
+    /// error); reads still throw. Default false: flushes throw as reads do.</summary>
+    public bool FlushesEndQuietlyOnError { get; set; }
+
     /// <summary>How long <see cref="ConnectionPipe.DisposeAsync"/> lets unsent output drain to a peer that does not
     /// read before it resets the connection. Default 5 s.</summary>
     public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -134,6 +134,55 @@ public class PipeCompletionTests
         await LoopKit.Off(pipe.DisposeAsync().AsTask());
     }
 
+    /// <summary>A host's own terms (what Kestrel's transport asks for): reads throw what <see cref="ConnectionPipeOptions.ReadError"/>
+    /// makes of the reset, flushes report completion instead of throwing, and a reason given to Abort is thrown as it is.</summary>
+    [Theory]
+    [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
+    public async Task PeerReset_WithReadErrorAndQuietFlushes_ReadsThrowTheMappedError_FlushesComplete(string backend)
+    {
+        using var server = new AdapterServer(backend);
+        (Socket client, AsyncConnection connection) = await server.ConnectSocket();
+        var options = new ConnectionPipeOptions
+        {
+            ReadError = e => new InvalidOperationException($"mapped {e.Error.Kind}", e),
+            FlushesEndQuietlyOnError = true,
+        };
+        ConnectionPipe pipe = connection.AsPipe(options);
+        Task<ReadResult> reading = LoopKit.On(server.Loop, async () =>
+        {
+            while (true)
+            {
+                ReadResult result = await pipe.Input.ReadAsync();
+                pipe.Input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                    return result;
+            }
+        });
+        await LoopKit.Off(LoopKit.On(server.Loop, () => Task.Delay(50, AdapterKit.Ct)));   // the receive is in flight (see above)
+        Peers.Reset(client);
+        InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() => LoopKit.Off(reading));
+        Assert.Equal("mapped ConnectionReset", e.Message);
+        await LoopKit.Off(connection.Closed);
+        FlushResult flushed = await LoopKit.Off(LoopKit.On(server.Loop, async () =>
+        {
+            pipe.Output.Write(new byte[] { 2 });
+            return await pipe.Output.FlushAsync();
+        }));
+        Assert.True(flushed.IsCompleted, "a flush after the reset did not report completion");
+        await LoopKit.Off(pipe.DisposeAsync().AsTask());
+
+        // Abort with a reason: reads throw that very exception, unmapped.
+        (Socket second, AsyncConnection other) = await server.ConnectSocket();
+        using Socket secondSocket = second;
+        ConnectionPipe aborted = other.AsPipe(options);
+        var reason = new TimeoutException("the host's reason");
+        aborted.Abort(reason);
+        aborted.Abort(new TimeoutException("second"));   // the first reason wins
+        Exception thrown = await Assert.ThrowsAnyAsync<Exception>(() => LoopKit.Off(LoopKit.On(server.Loop, async () => await aborted.Input.ReadAsync())));
+        Assert.Same(reason, thrown);
+        await LoopKit.Off(aborted.DisposeAsync().AsTask());
+    }
+
     [Theory]
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public async Task DisposeAsync_WithReadPending_EndsTheReadAndClosesTheConnection(string backend)
