@@ -29,7 +29,8 @@ public sealed class SampleProcess : IAsyncDisposable
 
     public static string Binary => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "Web.exe" : "Web");
 
-    /// <summary>The sample itself (its pid is <see cref="Process"/>'s), or, with <paramref name="backgroundByScript"/>,
+    /// <summary>The sample itself (its pid is <see cref="Process"/>'s; on Linux exec'd by env(1) with SIGINT's default
+    /// disposition), or, with <paramref name="backgroundByScript"/>,
     /// a <c>bash -c</c> script that starts it with <c>&amp;</c>, prints <c>pid N</c>, waits and prints <c>exit N</c>.</summary>
     public static SampleProcess Start(IEnumerable<string> args, bool backgroundByScript = false)
     {
@@ -45,6 +46,16 @@ public sealed class SampleProcess : IAsyncDisposable
             psi.FileName = "/bin/bash";
             psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add("\"$0\" \"$@\" & echo \"pid $!\"; wait $!; echo \"exit $?\"");
+            psi.ArgumentList.Add(Binary);
+        }
+        else if (OperatingSystem.IsLinux())
+        {
+            // A test host started in the background by a non-interactive shell (nohup, `cmd &`) ignores SIGINT, and
+            // an ignored signal stays ignored across fork and exec: the sample would never see the INT the tests
+            // send. env(1) execs it (same pid) with SIGINT's default restored, as a terminal's Ctrl+C would find it.
+            psi.FileName = "/usr/bin/env";
+            psi.ArgumentList.Add("--default-signal=INT");
+            psi.ArgumentList.Add("--");
             psi.ArgumentList.Add(Binary);
         }
         else
