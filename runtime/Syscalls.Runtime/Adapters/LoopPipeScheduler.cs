@@ -6,7 +6,9 @@ namespace Syscalls.Runtime;
 
 /// <summary>An <see cref="EventLoop"/> as a <see cref="PipeScheduler"/>: a scheduled continuation is posted to the loop
 /// (a struct in the loop's queue, no allocation) and runs there in the loop's next round of posted work, so the
-/// continuations of one iteration run one after the other and what they write is sent together. After the loop
+/// continuations of one iteration run one after the other and what they write is sent together. Scheduled from
+/// another thread (an application on the thread pool flushing), the loop's wake-up is left to one thread-pool item per
+/// burst (<see cref="EventLoop.PostBatched"/>): a pipelined batch's responses then leave in one send. After the loop
 /// stopped, continuations run on the thread pool rather than never (an awaiter is never left hanging).</summary>
 internal sealed class LoopPipeScheduler : PipeScheduler
 {
@@ -23,6 +25,6 @@ internal sealed class LoopPipeScheduler : PipeScheduler
     public override void Schedule(Action<object?> action, object? state)
     {
         ArgumentNullException.ThrowIfNull(action);
-        Loop.PostInternal(action, state);
+        Loop.PostBatched(action, state);
     }
 }

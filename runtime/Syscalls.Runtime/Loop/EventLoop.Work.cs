@@ -21,6 +21,7 @@ public sealed partial class EventLoop
     private long _oldestLocalPost;    // Stopwatch ticks of the first post into an empty local queue, 0 when empty
     private long _oldestRemotePost;   // likewise for the remote queue (set by compare-and-swap from 0)
     private int _wakeGate = 1;        // 0: the loop may be blocked and a poster must wake it
+    private int _batchedWakeQueued;   // 1: a thread-pool item that wakes the loop is queued (PostBatched)
     private long _lastLagTicks;
     private long _maxLagTicks;
 
@@ -101,6 +102,36 @@ public sealed partial class EventLoop
 
         Enqueue(new WorkItem(callback, state, null));
     }
+
+    /// <summary>Posts runtime work from another thread and leaves the wake-up to a thread-pool item: on a busy pool it
+    /// runs after the poster's current work item, so a burst of posts (the flushes of a pipelined batch of responses,
+    /// written on the thread pool) costs the loop one wake-up and goes out in one send, instead of a wake-up, a
+    /// context switch and a send each (Kestrel's Sockets transport gets the same from its IOQueue, which runs on the
+    /// pool). On the loop thread, or once the loop stopped, as <see cref="PostInternal"/>.</summary>
+    internal void PostBatched(Action<object?> callback, object? state)
+    {
+        if (IsOnLoopThread || Volatile.Read(ref _state) == 3)
+        {
+            PostInternal(callback, state);
+            return;
+        }
+
+        _remote.Enqueue(new WorkItem(callback, state, null));
+        if (Volatile.Read(ref _oldestRemotePost) == 0)
+            Interlocked.CompareExchange(ref _oldestRemotePost, Stopwatch.GetTimestamp(), 0);
+        // One queued wake per burst. The loop needs no wake when it looks at the queue before blocking (it fences, then
+        // sees this item); the item wakes it when it is blocked by then.
+        if (Volatile.Read(ref _batchedWakeQueued) == 0 && Interlocked.Exchange(ref _batchedWakeQueued, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(s_batchedWake, this, preferLocal: true);
+    }
+
+    private static readonly Action<EventLoop> s_batchedWake = static loop =>
+    {
+        // Cleared first (a full fence): a post after this queues another wake; one before it is seen by this wake.
+        Interlocked.Exchange(ref loop._batchedWakeQueued, 0);
+        if (Volatile.Read(ref loop._wakeGate) == 0 && Interlocked.Exchange(ref loop._wakeGate, 1) == 0)
+            loop.Driver.Wake();
+    };
 
     /// <summary>Posts a continuation with the execution context its awaiter captured (may be null).</summary>
     internal void PostContinuation(Action<object?> continuation, object? state, ExecutionContext? context)

@@ -14,32 +14,46 @@ public class EventLoopTests
 {
     [Theory]
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
-    public async Task Post_FromManyThreads_RunsEveryItemOnTheLoopInEachPostersOrder(string backend)
+    public Task Post_FromManyThreads_RunsEveryItemOnTheLoopInEachPostersOrder(string backend)
+        => FromManyThreads(backend, (loop, callback) => loop.Post(callback, null));
+
+    /// <summary>The pipe scheduler leaves the wake-up to a thread-pool item (one per burst): every item still runs, in
+    /// order, also when the loop was asleep; posters on pool threads as well as on threads of their own.</summary>
+    [Theory]
+    [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
+    public Task PipeScheduler_FromManyThreads_RunsEveryItemOnTheLoopInEachPostersOrder(string backend)
+        => FromManyThreads(backend, (loop, callback) => loop.AsPipeScheduler().Schedule(callback, null), poolPosters: 2);
+
+    private static async Task FromManyThreads(string backend, Action<EventLoop, Action<object?>> post, int poolPosters = 0)
     {
         using EventLoop loop = LoopKit.Start(backend);
         const int Threads = 4, PerThread = 20_000;
         var seen = new List<(int Thread, int Seq)>();   // touched on the loop thread only
         int wrongThread = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Thread[] posters = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        void Posts(int t)
         {
             for (int i = 0; i < PerThread; i++)
             {
                 int seq = i;
-                loop.Post(_ =>
+                post(loop, _ =>
                 {
                     if (!loop.IsOnLoopThread)
                         Interlocked.Increment(ref wrongThread);
                     seen.Add((t, seq));
                     if (seen.Count == Threads * PerThread)
                         done.SetResult();
-                }, null);
+                });
                 if (i % 1000 == 0)
                     Thread.Sleep(1);   // let the loop go to sleep now and then, so posts must wake it
             }
-        })).ToArray();
+        }
+
+        Thread[] posters = Enumerable.Range(poolPosters, Threads - poolPosters).Select(t => new Thread(() => Posts(t))).ToArray();
         foreach (Thread p in posters)
             p.Start();
+        Task[] pooled = Enumerable.Range(0, poolPosters).Select(t => Task.Run(() => Posts(t))).ToArray();
+        await LoopKit.Off(Task.WhenAll(pooled));
         await LoopKit.Off(done.Task);
         Assert.Equal(0, wrongThread);
         for (int t = 0; t < Threads; t++)
