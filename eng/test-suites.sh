@@ -13,6 +13,9 @@ SUITES+=(
   # IOCP ring server, emulated ring on AFD, threads); Linux-only tests (LD_PRELOAD shim, io_uring, epoll) skip, saying
   # why.
   "win-x64 (wine):runtime|WINE_TIMEOUT=$WINE_SUITE_TIMEOUT|$ROOT/eng/wine.sh suite $CONFIG Syscalls.Runtime.Tests"
+  # Kestrel on every Windows transport (sockets, afd, wsapoll, iocp, emulated, threads). Skipped there, saying why: TLS
+  # (Wine 8's CNG cannot make the certificate's key), curl/h2load (Debian's), and the sample's Unix signal cases.
+  "win-x64 (wine):aspnetcore|WINE_TIMEOUT=$WINE_SUITE_TIMEOUT|$ROOT/eng/wine.sh suite $CONFIG Syscalls.AspNetCore.Tests"
 )
 
 # Other targets keep their suites in eng/test-suites-<runner>.sh (linux-arm64 under qemu: test-suites-qemu.sh).

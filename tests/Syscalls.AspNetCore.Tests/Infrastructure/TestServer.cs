@@ -40,6 +40,8 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Starts the host on <paramref name="transport"/>; <paramref name="adjust"/> changes its settings.</summary>
     public static async Task<TestServer> StartAsync(string transport, bool tls = false, Func<WebSettings, WebSettings>? adjust = null)
     {
+        if (tls)
+            TlsKeys.SkipUnlessAvailable();
         X509Certificate2? certificate = tls ? SelfSignedCertificate.Create() : null;
         var endpoints = new TestEndpoints();
         var settings = new WebSettings { Backend = transport, Port = 0, H2cPort = tls ? null : 0, Tls = tls };
