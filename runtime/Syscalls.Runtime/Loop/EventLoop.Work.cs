@@ -107,18 +107,17 @@ public sealed partial class EventLoop
     /// runs after the poster's current work item, so a burst of posts (the flushes of a pipelined batch of responses,
     /// written on the thread pool) costs the loop one wake-up and goes out in one send, instead of a wake-up, a
     /// context switch and a send each (Kestrel's Sockets transport gets the same from its IOQueue, which runs on the
-    /// pool). On the loop thread, or once the loop stopped, as <see cref="PostInternal"/>.</summary>
+    /// pool). On the loop thread, on a thread that is not the pool's (nothing would run the item soon after), or once
+    /// the loop stopped, as <see cref="PostInternal"/>.</summary>
     internal void PostBatched(Action<object?> callback, object? state)
     {
-        if (IsOnLoopThread || Volatile.Read(ref _state) == 3)
+        if (IsOnLoopThread || !Thread.CurrentThread.IsThreadPoolThread || Volatile.Read(ref _state) == 3)
         {
             PostInternal(callback, state);
             return;
         }
 
-        _remote.Enqueue(new WorkItem(callback, state, null));
-        if (Volatile.Read(ref _oldestRemotePost) == 0)
-            Interlocked.CompareExchange(ref _oldestRemotePost, Stopwatch.GetTimestamp(), 0);
+        EnqueueRemote(new WorkItem(callback, state, null));
         // One queued wake per burst. The loop needs no wake when it looks at the queue before blocking (it fences, then
         // sees this item); the item wakes it when it is blocked by then.
         if (Volatile.Read(ref _batchedWakeQueued) == 0 && Interlocked.Exchange(ref _batchedWakeQueued, 1) == 0)
@@ -129,8 +128,7 @@ public sealed partial class EventLoop
     {
         // Cleared first (a full fence): a post after this queues another wake; one before it is seen by this wake.
         Interlocked.Exchange(ref loop._batchedWakeQueued, 0);
-        if (Volatile.Read(ref loop._wakeGate) == 0 && Interlocked.Exchange(ref loop._wakeGate, 1) == 0)
-            loop.Driver.Wake();
+        loop.WakeIfBlocked();
     };
 
     /// <summary>Posts a continuation with the execution context its awaiter captured (may be null).</summary>
@@ -175,9 +173,20 @@ public sealed partial class EventLoop
             return;
         }
 
+        EnqueueRemote(item);
+        WakeIfBlocked();
+    }
+
+    private void EnqueueRemote(in WorkItem item)
+    {
         _remote.Enqueue(item);
         if (Volatile.Read(ref _oldestRemotePost) == 0)
             Interlocked.CompareExchange(ref _oldestRemotePost, Stopwatch.GetTimestamp(), 0);
+    }
+
+    /// <summary>After a remote post: wakes the loop if it may be blocked (at most one wake per sleep, through the gate).</summary>
+    private void WakeIfBlocked()
+    {
         if (Volatile.Read(ref _wakeGate) == 0 && Interlocked.Exchange(ref _wakeGate, 1) == 0)
             Driver.Wake();
     }
