@@ -114,16 +114,7 @@ public class PipeCompletionTests
         using var server = new AdapterServer(backend);
         (Socket client, AsyncConnection connection) = await server.ConnectSocket();
         ConnectionPipe pipe = connection.AsPipe();
-        Task<ReadResult> reading = LoopKit.On(server.Loop, async () =>
-        {
-            while (true)
-            {
-                ReadResult result = await pipe.Input.ReadAsync();
-                pipe.Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                    return result;
-            }
-        });
+        Task<ReadResult> reading = ReadToEndOnLoop(server, pipe);
         // The loop goes round (it submits before it waits), so the pipe's receive is in flight when the reset comes: one
         // issued after it returns 0 under Wine 8, as with System.Net.Sockets there (Windows says WSAECONNRESET).
         await LoopKit.Off(LoopKit.On(server.Loop, () => Task.Delay(50, AdapterKit.Ct)));
@@ -148,16 +139,7 @@ public class PipeCompletionTests
             FlushesEndQuietlyOnError = true,
         };
         ConnectionPipe pipe = connection.AsPipe(options);
-        Task<ReadResult> reading = LoopKit.On(server.Loop, async () =>
-        {
-            while (true)
-            {
-                ReadResult result = await pipe.Input.ReadAsync();
-                pipe.Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                    return result;
-            }
-        });
+        Task<ReadResult> reading = ReadToEndOnLoop(server, pipe);
         await LoopKit.Off(LoopKit.On(server.Loop, () => Task.Delay(50, AdapterKit.Ct)));   // the receive is in flight (see above)
         Peers.Reset(client);
         InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() => LoopKit.Off(reading));
@@ -260,4 +242,16 @@ public class PipeCompletionTests
         await LoopKit.Off(pipe.DisposeAsync().AsTask());
         return held;
     }
+
+    /// <summary>Reads the pipe's input on the loop until it completes (or throws).</summary>
+    private static Task<ReadResult> ReadToEndOnLoop(AdapterServer server, ConnectionPipe pipe) => LoopKit.On(server.Loop, async () =>
+    {
+        while (true)
+        {
+            ReadResult result = await pipe.Input.ReadAsync();
+            pipe.Input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+                return result;
+        }
+    });
 }
