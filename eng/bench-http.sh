@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # eng/bench-http.sh CONFIG [BACKEND ...]      (./build.sh bench http [BACKEND ...])
 # eng/bench-http.sh CONFIG --report [RAW]     rewrite the summary and chart from the latest (or the given) raw result file
+# eng/bench-http.sh CONFIG idle [BACKEND ...]  memory and CPU of idle keep-alive connections (eng/bench-http-idle.py):
+#            the sample on Kestrel's Sockets transport (the reference) and on each BACKEND (default: uring epoll);
+#            env CONNS (10000) REPS (5) IDLE (3) SRV_CPU (0) LG_CPU (1); writes artifacts/bench/http/idle.md
 # HTTP plaintext benchmark: samples/Web on each BACKEND (a Kestrel transport, as --backend names it), once with its
 # default settings and once with TechEmpower's inline ones (--inline), beside the harness's peers in the same
 # run: nginx (1 worker) and Kestrel on its Sockets transport, defaults and inline (../shared/bench/http, README there).
@@ -36,6 +39,17 @@ report() {   # $1 = raw RESULT file: summary.md, chart.tsv, chart.png
 if [[ "${BACKENDS[0]}" == --report ]]; then
   report "${BACKENDS[1]:-$(ls -1t "$HTTP"/logs/raw-*.txt | head -1)}"
   exit 0
+fi
+
+if [[ "${BACKENDS[0]}" == idle ]]; then
+  BACKENDS=("${BACKENDS[@]:1}"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(uring epoll)
+  WEB="${WEB_BIN:-}"; [[ -n "$WEB" ]] || WEB=$(sample_publish Web "$CONFIG")
+  servers=("web_sockets=$WEB --backend sockets --port {PORT} --h2c-port off")
+  for b in "${BACKENDS[@]}"; do
+    [[ $b == sockets ]] || servers+=("syscalls-$b=$WEB --backend $b --port {PORT} --h2c-port off")
+  done
+  mkdir -p "$HTTP"
+  exec taskset -c "${LG_CPU:-1}" python3 "$ROOT/eng/bench-http-idle.py" "$HTTP/idle.md" "${CONNS:-10000}" "${REPS:-5}" "${servers[@]}"
 fi
 
 harness_copy "$SRC" "$DEST"
