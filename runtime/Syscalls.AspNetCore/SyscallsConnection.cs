@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections;
 using System.Collections.Generic;
 using System.IO.Pipelines;
 using System.Net;
@@ -20,10 +21,19 @@ namespace Syscalls.AspNetCore;
 /// <see cref="ConnectionAbortedException"/> given to <see cref="Abort(ConnectionAbortedException)"/>; flushes after either
 /// report completion instead of throwing (see <see cref="SyscallsTransportOptions"/>). Each connection's
 /// failure is its own: nothing here is shared between connections but the pool and the loop.</remarks>
-internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature,
-    IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+internal sealed class SyscallsConnection : ConnectionContext, IFeatureCollection, IConnectionIdFeature,
+    IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature,
+    IConnectionEndPointFeature
 {
     private static long s_lastId = DateTime.UtcNow.Ticks;
+
+    // The features the connection offers itself. It is its own feature collection (Kestrel's transports do the same):
+    // a FeatureCollection's dictionary cost 216 bytes per connection, and idle connections are the C10K figure.
+    private static readonly Type[] s_own =
+    [
+        typeof(IConnectionIdFeature), typeof(IConnectionTransportFeature), typeof(IConnectionItemsFeature),
+        typeof(IMemoryPoolFeature), typeof(IConnectionLifetimeFeature), typeof(IConnectionEndPointFeature),
+    ];
 
     private readonly ConnectionPipe _pipe;
     private readonly CancellationTokenSource _closed = new();
@@ -31,6 +41,9 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
     private string? _id;
     private IDictionary<object, object?>? _items;
     private int _disposeStarted;
+    private KeyValuePair<Type, object?>[]? _set;   // features set by others (Kestrel sets four), in order; null hides an own one
+    private int _setCount;
+    private int _revision;
 
     internal SyscallsConnection(ConnectionPipe pipe, MemoryPool<byte> pool)
     {
@@ -40,13 +53,6 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
         LocalEndPoint = pipe.Connection.LocalEndpoint.ToIPEndPoint();
         RemoteEndPoint = pipe.Connection.RemoteEndpoint.ToIPEndPoint();
         ConnectionClosed = _closed.Token;
-        Features = new FeatureCollection();
-        Features.Set<IConnectionIdFeature>(this);
-        Features.Set<IConnectionTransportFeature>(this);
-        Features.Set<IConnectionItemsFeature>(this);
-        Features.Set<IMemoryPoolFeature>(this);
-        Features.Set<IConnectionLifetimeFeature>(this);
-        Features.Set<IConnectionEndPointFeature>(this);
         // Closed: reset, aborted, or both directions done. Cancelled on the thread pool: Kestrel's callbacks on this
         // token must not run on (and block) the loop.
         pipe.Connection.Closed.ContinueWith(static (_, s) => ((SyscallsConnection)s!).FireClosed(), this,
@@ -65,7 +71,61 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
         set => _id = value;
     }
 
-    public override IFeatureCollection Features { get; }
+    public override IFeatureCollection Features => this;
+
+    bool IFeatureCollection.IsReadOnly => false;
+
+    int IFeatureCollection.Revision => _revision;
+
+    object? IFeatureCollection.this[Type key]
+    {
+        get
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            int i = IndexOfSet(key);
+            return i >= 0 ? _set![i].Value : Array.IndexOf(s_own, key) >= 0 ? this : null;
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            int i = IndexOfSet(key);
+            if (i >= 0)
+            {
+                _set![i] = new(key, value);
+            }
+            else if (value is not null || Array.IndexOf(s_own, key) >= 0)
+            {
+                if (_set is null || _setCount == _set.Length)
+                    Array.Resize(ref _set, _setCount == 0 ? 4 : _setCount * 2);
+                _set[_setCount++] = new(key, value);
+            }
+
+            _revision++;
+        }
+    }
+
+    TFeature? IFeatureCollection.Get<TFeature>() where TFeature : default
+        => (TFeature?)((IFeatureCollection)this)[typeof(TFeature)];
+
+    void IFeatureCollection.Set<TFeature>(TFeature? instance) where TFeature : default
+        => ((IFeatureCollection)this)[typeof(TFeature)] = instance;
+
+    IEnumerator<KeyValuePair<Type, object>> IEnumerable<KeyValuePair<Type, object>>.GetEnumerator()
+    {
+        foreach (Type own in s_own)
+        {
+            if (IndexOfSet(own) < 0)
+                yield return new(own, this);
+        }
+
+        for (int i = 0; i < _setCount; i++)
+        {
+            if (_set![i].Value is { } feature)
+                yield return new(_set[i].Key, feature);
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<Type, object>>)this).GetEnumerator();
 
     public override IDictionary<object, object?> Items
     {
@@ -120,6 +180,17 @@ internal sealed class SyscallsConnection : ConnectionContext, IConnectionIdFeatu
     }
 
     public override string ToString() => $"{ConnectionId} ({_pipe.Connection})";
+
+    private int IndexOfSet(Type key)
+    {
+        for (int i = 0; i < _setCount; i++)
+        {
+            if (_set![i].Key == key)
+                return i;
+        }
+
+        return -1;
+    }
 
     private void FireClosed()
     {

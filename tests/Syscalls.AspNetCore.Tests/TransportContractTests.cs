@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.IO.Pipelines;
 using System.Linq;
 using System.Net;
@@ -155,6 +156,57 @@ public class TransportContractTests
         Assert.Equal("world", await ReadText(c.Transport.Input, 5, ct));
         await c.DisposeAsync();
         Assert.Equal(0, await peer.ReceiveAsync(new byte[1], ct).AsTask().WaitAsync(Patience, ct));   // FIN
+    }
+
+    /// <summary>The connection is its own feature collection: what Kestrel and middleware set is kept in order, an own
+    /// feature can be replaced or removed, and every change moves the revision, as in a <c>FeatureCollection</c>.</summary>
+    [Theory(Timeout = Infrastructure.WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(Backends))]
+    public async Task Features_SetReplaceRemoveEnumerate_AsAFeatureCollection(BackendKind backend)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using IConnectionListener listener = await Factory(backend).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        using Socket client = await Connect((IPEndPoint)listener.EndPoint, ct);
+        await using ConnectionContext c = (await listener.AcceptAsync(ct))!;
+        var features = c.Features;
+        AssertFeatures(c);
+        Assert.False(features.IsReadOnly);
+        Assert.Null(features.Get<IConnectionHeartbeatFeature>());
+        Assert.Equal(6, features.Count());
+
+        int revision = features.Revision;
+        var heartbeat = new Heartbeat();
+        features.Set<IConnectionHeartbeatFeature>(heartbeat);
+        features[typeof(string)] = "an application's own";
+        Assert.Same(heartbeat, features.Get<IConnectionHeartbeatFeature>());
+        Assert.Equal("an application's own", features[typeof(string)]);
+        Assert.True(features.Revision > revision);
+
+        var items = new ItemsFeature();
+        features.Set<IConnectionItemsFeature>(items);   // replaces the connection's own
+        features.Set<IConnectionEndPointFeature>(null);   // removes it
+        features.Set<IConnectionHeartbeatFeature>(null);
+        Assert.Same(items, features.Get<IConnectionItemsFeature>());
+        Assert.Null(features.Get<IConnectionEndPointFeature>());
+        Assert.Null(features.Get<IConnectionHeartbeatFeature>());
+        Assert.Same(c, features.Get<IConnectionIdFeature>());
+        Assert.Equal(
+            new[] { typeof(IConnectionIdFeature), typeof(IConnectionTransportFeature), typeof(IMemoryPoolFeature),
+                typeof(IConnectionLifetimeFeature), typeof(string), typeof(IConnectionItemsFeature) }.Order(Comparer),
+            features.Select(f => f.Key).Order(Comparer));
+        Assert.Throws<ArgumentNullException>(() => features[null!]);
+    }
+
+    private static readonly Comparer<Type> Comparer = Comparer<Type>.Create((a, b) => string.CompareOrdinal(a.FullName, b.FullName));
+
+    private sealed class Heartbeat : IConnectionHeartbeatFeature
+    {
+        public void OnHeartbeat(Action<object> action, object state) { }
+    }
+
+    private sealed class ItemsFeature : IConnectionItemsFeature
+    {
+        public IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
     }
 
     private static SyscallsTransportFactory Factory(BackendKind backend)

@@ -58,16 +58,11 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     {
         Connection = connection;
         _options = options;
-        PipeScheduler loop = LoopPipeScheduler.For(connection.Loop);
-        PipeScheduler application = options.ApplicationScheduler ?? loop;
         // The transport's side always resumes on the loop: the receive loop after a paused flush, the send loop after
-        // a read. The pipes ignore synchronization contexts: the loop thread has one, and the schedulers decide.
-        _input = new Pipe(new PipeOptions(options.Pool, readerScheduler: application, writerScheduler: loop,
-            options.InputPauseThreshold, options.InputResumeThreshold, options.MinimumSegmentSize,
-            useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(options.Pool, readerScheduler: loop, writerScheduler: application,
-            options.OutputPauseThreshold, options.OutputResumeThreshold, options.MinimumSegmentSize,
-            useSynchronizationContext: false));
+        // a read.
+        (PipeOptions input, PipeOptions output) = options.PipeOptionsOn(connection.Loop);
+        _input = new Pipe(input);
+        _output = new Pipe(output);
         _applicationInput = new InputReader(this, _input.Reader);
     }
 
@@ -83,6 +78,10 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     /// unsent.</summary>
     public PipeWriter Output => _output.Writer;
 
+    /// <summary>The options the pipe was made with (a snapshot, shared with the other pipes made from the same
+    /// options).</summary>
+    internal ConnectionPipeOptions Options => _options;
+
     private EventLoop Loop => Connection.Loop;
 
     /// <summary>Wraps <paramref name="connection"/> and starts its receive and send loops (on its event
@@ -95,8 +94,7 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     public static ConnectionPipe Create(AsyncConnection connection, ConnectionPipeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        options = options?.Clone() ?? s_defaults;
-        options.Validate();
+        options = (options ?? s_defaults).Snapshot();
         var pipe = new ConnectionPipe(connection, options);
         pipe.OnLoop(s_start);
         return pipe;
