@@ -12,6 +12,8 @@
 #            --inline settings web_sockets_inline, syscalls-B-inline
 #   env      CONNS ("32 256 4096")  MODES ("plain pipe16")  REPS (3)  DUR (5)  WARM (1)
 #            PEERS ("nginx kestrel kestrel_inline")  INLINE_FOR (the backends also run with --inline; default: all)
+#            SERVER_ENV ("NAME=VALUE ..." exported to every server of the run, peers included, and recorded in the
+#            summary; e.g. DOTNET_TC_CallCountingDelayMs=0, see README "The HTTP benchmark")
 #            and every knob of the harness's run.sh (SRV_CPU, LG_CPU, SPIN, ...)
 # Copies the read-only harness (../shared/bench beside the repo, else /work/shared/bench) to artifacts/bench, builds it,
 # publishes the sample to artifacts/web, runs, and writes artifacts/bench/http/summary.md (server CPU us per request by
@@ -68,10 +70,12 @@ for b in "${BACKENDS[@]}"; do
   custom+="$inline=$WEB --backend $b --port {PORT} --h2c-port off --inline;"
   ours+=" $inline"
 done
+for setting in ${SERVER_ENV:-}; do export "${setting?}"; done
 status=0
 (cd "$HTTP" && CUSTOM_SERVERS="$custom" SERVERS="$PEERS$ours" CONNS="${CONNS:-32 256 4096}" MODES="${MODES:-plain pipe16}" \
   REPS="${REPS:-3}" OUT=results.md ./run.sh) || status=$?
 raw=$(ls -1t "$HTTP"/logs/raw-*.txt | head -1)
+[[ -z "${SERVER_ENV:-}" ]] || echo "ENV | server environment | \`$SERVER_ENV\` (every server of the run) |" >>"$raw"
 report "$raw"
 [[ $status == 0 ]] || echo "bench http: the harness reported failed runs (exit $status): see FAILED rows above and $HTTP/results.md" >&2
 exit $status
