@@ -53,9 +53,11 @@ internal sealed class SyscallsConnection : ConnectionContext, IFeatureCollection
         LocalEndPoint = pipe.Connection.LocalEndpoint.ToIPEndPoint();
         RemoteEndPoint = pipe.Connection.RemoteEndpoint.ToIPEndPoint();
         ConnectionClosed = _closed.Token;
-        // Closed: reset, aborted, or both directions done. Cancelled on the thread pool: Kestrel's callbacks on this
-        // token must not run on (and block) the loop.
-        pipe.Connection.Closed.ContinueWith(static (_, s) => ((SyscallsConnection)s!).FireClosed(), this,
+        // Closed once nothing more will be received: the client's FIN or reset, an abort, the close. Kestrel's Sockets
+        // transport fires it at the same point, and Kestrel ends the connection's requests on it (RequestAborted), so an
+        // application learns that a client went away even while it is not reading. Cancelled on the thread pool:
+        // Kestrel's callbacks on this token must not run on (and block) the loop.
+        pipe.ReceiveEnded.ContinueWith(static (_, s) => ((SyscallsConnection)s!).FireClosed(), this,
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
@@ -143,13 +145,17 @@ internal sealed class SyscallsConnection : ConnectionContext, IFeatureCollection
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
-    /// <summary>Resets the connection; reads then throw <paramref name="abortReason"/>. Never throws (Kestrel calls it
-    /// from anywhere, also while the process is stopping).</summary>
+    /// <summary>Resets the connection; reads then throw <paramref name="abortReason"/>, or a
+    /// <see cref="ConnectionAbortedException"/> when it is null (Kestrel passes null when the client closed in order).
+    /// Never throws (Kestrel calls it from anywhere, also while the process is stopping).</summary>
     public override void Abort(ConnectionAbortedException abortReason)
     {
         try
         {
-            _pipe.Abort(abortReason);
+            if (abortReason is null)
+                _pipe.Abort();
+            else
+                _pipe.Abort(abortReason);
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
         {

@@ -65,6 +65,27 @@ public class AbortTests
         await AssertServesNext(server);
     }
 
+    /// <summary>A client that closes its connection in order (a FIN, no reset) while its request waits on the server:
+    /// the request is aborted (<c>RequestAborted</c>), as on Kestrel's own transport, though the handler neither reads
+    /// nor writes. The server sees the client go away and does not hold its request until the next write fails.</summary>
+    [Theory(Timeout = WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(WebTransports.All), MemberType = typeof(WebTransports))]
+    public async Task ClientClosesWhileHandlerWaits_RequestAbortedFires(string transport)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using TestServer server = await TestServer.StartAsync(transport);
+        using (RawHttpConnection raw = await server.RawAsync())
+        {
+            await raw.SendAsync(RawHttpConnection.Request("GET", "/test/hold"), ct);
+            Assert.Equal(200, (await raw.ReadResponseAsync(ct, headOnly: true)).Status);
+            await server.Endpoints.NextEnteredAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+        }   // closed: FIN
+
+        TestEndpoints.Outcome outcome = await server.Endpoints.NextHoldAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(90), ct);
+        Assert.IsAssignableFrom<OperationCanceledException>(outcome.Error);
+        await AssertServesNext(server);
+    }
+
     private static async Task AssertServesNext(TestServer server)
     {
         using HttpClient client = server.Client(HttpVersion.Version11);

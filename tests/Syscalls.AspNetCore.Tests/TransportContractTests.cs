@@ -116,6 +116,7 @@ public class TransportContractTests
         var reason = new ConnectionAbortedException("test abort");
         accepted.Abort(reason);
         accepted.Abort(new ConnectionAbortedException("second"));   // idempotent, no throw
+        accepted.Abort(null!);   // as Kestrel calls it once the client closed in order: no throw either
         ConnectionAbortedException thrown = await Assert.ThrowsAsync<ConnectionAbortedException>(
             async () => await accepted.Transport.Input.ReadAsync(ct)).WaitAsync(Patience, ct);
         Assert.Same(reason, thrown);
@@ -156,6 +157,19 @@ public class TransportContractTests
         Assert.Equal("world", await ReadText(c.Transport.Input, 5, ct));
         await c.DisposeAsync();
         Assert.Equal(0, await peer.ReceiveAsync(new byte[1], ct).AsTask().WaitAsync(Patience, ct));   // FIN
+    }
+
+    [Theory(Timeout = Infrastructure.WebTransports.TestTimeoutMs)]
+    [MemberData(nameof(Backends))]
+    public async Task PeerFin_FiresConnectionClosed_WhileTheOutputIsOpen(BackendKind backend)
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using IConnectionListener listener = await Factory(backend).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+        using Socket client = await Connect((IPEndPoint)listener.EndPoint, ct);
+        await using ConnectionContext c = (await listener.AcceptAsync(ct))!;
+        await client.SendAsync("bye"u8.ToArray(), ct);
+        client.Shutdown(SocketShutdown.Send);
+        await WaitCancelled(c.ConnectionClosed, ct);
     }
 
     /// <summary>The connection is its own feature collection: what Kestrel and middleware set is kept in order, an own

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Syscalls.Runtime;
@@ -45,7 +46,7 @@ public sealed partial class ConnectionPipe
             error = e;
         }
 
-        ReceiveEnded(error);
+        OnReceiveEnded(error);
     }
 
     private async Task SendLoop()
@@ -125,7 +126,7 @@ public sealed partial class ConnectionPipe
 
     /// <summary>The receive loop ended: the input is completed (with the error the application should see, if any), and
     /// an error resets the connection.</summary>
-    private void ReceiveEnded(Exception? error)
+    private void OnReceiveEnded(Exception? error)
     {
         bool ownClose;
         lock (_gate)
@@ -144,6 +145,7 @@ public sealed partial class ConnectionPipe
         if (!given && forApplication is OsException os && _options.ReadError is { } map)
             forApplication = map(os);
         _input.Writer.Complete(forApplication);
+        Volatile.Read(ref _receiveEnded)?.TrySetResult();
         MaybeClose();
     }
 

@@ -40,6 +40,7 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     private Task _receiving = Task.CompletedTask;
     private Task _sending = Task.CompletedTask;
     private TaskCompletionSource? _disposed;
+    private TaskCompletionSource? _receiveEnded;   // made when first asked for
     private LoopTimer? _lingerTimer;
 
     // Where the pipe is in its life (under _gate: normally loop-thread only, but after the loop stopped the runtime's
@@ -77,6 +78,31 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     /// sends a FIN after them. A flush waits while <see cref="ConnectionPipeOptions.OutputPauseThreshold"/> bytes are
     /// unsent.</summary>
     public PipeWriter Output => _output.Writer;
+
+    /// <summary>Completes once nothing more will be received: after the peer's FIN, a reset or other failure, an abort,
+    /// the application's completing <see cref="Input"/>, or the close. <see cref="Input"/> may still hold bytes the
+    /// application has not read; the connection may still be sending. A host that ends its requests when the client
+    /// goes away watches this (Kestrel's Sockets transport fires its <c>ConnectionClosed</c> at the same
+    /// point).</summary>
+    public Task ReceiveEnded
+    {
+        get
+        {
+            TaskCompletionSource? tcs = Volatile.Read(ref _receiveEnded);
+            if (tcs is null)
+            {
+                tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                tcs = Interlocked.CompareExchange(ref _receiveEnded, tcs, null) ?? tcs;
+                bool ended;
+                lock (_gate)
+                    ended = _receiveDone;
+                if (ended)
+                    tcs.TrySetResult();
+            }
+
+            return tcs.Task;
+        }
+    }
 
     /// <summary>The options the pipe was made with (a snapshot, shared with the other pipes made from the same
     /// options).</summary>

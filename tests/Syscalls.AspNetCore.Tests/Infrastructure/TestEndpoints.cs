@@ -21,6 +21,7 @@ public sealed class TestEndpoints
     private readonly Channel<Outcome> _sinks = Channel.CreateUnbounded<Outcome>();
     private readonly Channel<Outcome> _streams = Channel.CreateUnbounded<Outcome>();
     private readonly Channel<string> _entered = Channel.CreateUnbounded<string>();
+    private readonly Channel<Outcome> _holds = Channel.CreateUnbounded<Outcome>();
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>How one request body read (sink) or response body write (stream) ended on the server.</summary>
@@ -48,6 +49,9 @@ public sealed class TestEndpoints
                 case "/test/gate":
                     await Gate(context);
                     break;
+                case "/test/hold":
+                    await Hold(context);
+                    break;
                 default:
                     await next(context);
                     break;
@@ -63,6 +67,10 @@ public sealed class TestEndpoints
 
     /// <summary>Completes when a request reached <c>/test/gate</c> and is waiting there; returns its protocol.</summary>
     public ValueTask<string> NextEnteredAsync(CancellationToken cancellationToken) => _entered.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>How the next <c>/test/hold</c> request ended: with its <c>RequestAborted</c> (the client went away) as
+    /// the error, or after 60 s with none.</summary>
+    public ValueTask<Outcome> NextHoldAsync(CancellationToken cancellationToken) => _holds.Reader.ReadAsync(cancellationToken);
 
     /// <summary>Lets every request waiting at <c>/test/gate</c> (and every later one) write its response.</summary>
     public void OpenGate() => _gate.TrySetResult();
@@ -166,6 +174,26 @@ public sealed class TestEndpoints
         }
 
         _streams.Writer.TryWrite(new Outcome(written, null));
+    }
+
+    /// <summary>Sends its headers, then waits for the request to be aborted (60 s at most) without reading or writing:
+    /// only the transport's word tells it that the client is gone.</summary>
+    private async Task Hold(HttpContext context)
+    {
+        await context.Response.StartAsync(context.RequestAborted);
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        _entered.Writer.TryWrite(context.Request.Protocol);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(60), context.RequestAborted);
+        }
+        catch (OperationCanceledException e)
+        {
+            _holds.Writer.TryWrite(new Outcome(0, e));
+            return;
+        }
+
+        _holds.Writer.TryWrite(new Outcome(0, null));
     }
 
     private async Task Gate(HttpContext context)

@@ -43,6 +43,36 @@ public class PipeCompletionTests
         await LoopKit.Off(connection.Closed);
     }
 
+    /// <summary><see cref="ConnectionPipe.ReceiveEnded"/> completes at the peer's FIN, before the application read the
+    /// last bytes and while the connection still sends; asked for after the end, it is complete at once.</summary>
+    [Theory]
+    [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
+    public async Task PeerFin_CompletesReceiveEnded_WhileTheOutputStillSends(string backend)
+    {
+        using var server = new AdapterServer(backend);
+        (Socket client, AsyncConnection connection) = await server.ConnectSocket();
+        using Socket clientSocket = client;
+        ConnectionPipe pipe = connection.AsPipe();
+        Task ended = pipe.ReceiveEnded;
+        Assert.False(ended.IsCompleted);
+        await client.SendAsync("last words"u8.ToArray());
+        client.Shutdown(SocketShutdown.Send);
+        await ended.Within();
+        Assert.True(pipe.ReceiveEnded.IsCompleted);
+
+        await LoopKit.Off(LoopKit.On(server.Loop, async () =>
+        {
+            await pipe.Output.WriteAsync("still here"u8.ToArray());
+            pipe.Output.Complete();
+        }));
+        var reply = new byte[32];
+        int got = 0, n;
+        while ((n = await client.ReceiveAsync(reply.AsMemory(got), SocketFlags.None, AdapterKit.Ct).Within()) > 0)
+            got += n;
+        Assert.Equal("still here", System.Text.Encoding.ASCII.GetString(reply, 0, got));
+        await LoopKit.Off(pipe.DisposeAsync().AsTask());
+    }
+
     [Theory]
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public async Task OutputCompleted_PeerReadsEveryByteThenFin(string backend)
