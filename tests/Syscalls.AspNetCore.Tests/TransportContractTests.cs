@@ -164,12 +164,10 @@ public class TransportContractTests
     public async Task PeerFin_FiresConnectionClosed_WhileTheOutputIsOpen(BackendKind backend)
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await using IConnectionListener listener = await Factory(backend).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
-        using Socket client = await Connect((IPEndPoint)listener.EndPoint, ct);
-        await using ConnectionContext c = (await listener.AcceptAsync(ct))!;
-        await client.SendAsync("bye"u8.ToArray(), ct);
-        client.Shutdown(SocketShutdown.Send);
-        await WaitCancelled(c.ConnectionClosed, ct);
+        await using OneConnection one = await OneConnection.OpenAsync(backend, ct);
+        await one.Client.SendAsync("bye"u8.ToArray(), ct);
+        one.Client.Shutdown(SocketShutdown.Send);
+        await WaitCancelled(one.Accepted.ConnectionClosed, ct);
     }
 
     /// <summary>The connection is its own feature collection: what Kestrel and middleware set is kept in order, an own
@@ -178,10 +176,8 @@ public class TransportContractTests
     [MemberData(nameof(Backends))]
     public async Task Features_SetReplaceRemoveEnumerate_AsAFeatureCollection(BackendKind backend)
     {
-        CancellationToken ct = TestContext.Current.CancellationToken;
-        await using IConnectionListener listener = await Factory(backend).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
-        using Socket client = await Connect((IPEndPoint)listener.EndPoint, ct);
-        await using ConnectionContext c = (await listener.AcceptAsync(ct))!;
+        await using OneConnection one = await OneConnection.OpenAsync(backend, TestContext.Current.CancellationToken);
+        ConnectionContext c = one.Accepted;
         var features = c.Features;
         AssertFeatures(c);
         Assert.False(features.IsReadOnly);
@@ -212,6 +208,35 @@ public class TransportContractTests
     }
 
     private static readonly Comparer<Type> Comparer = Comparer<Type>.Create((a, b) => string.CompareOrdinal(a.FullName, b.FullName));
+
+    /// <summary>A listener on a free port, a client connected to it, and the connection the listener accepted; disposing
+    /// it disposes all three.</summary>
+    private sealed class OneConnection : IAsyncDisposable
+    {
+        private OneConnection(IConnectionListener listener, Socket client, ConnectionContext accepted)
+            => (Listener, Client, Accepted) = (listener, client, accepted);
+
+        public IConnectionListener Listener { get; }
+
+        public Socket Client { get; }
+
+        public ConnectionContext Accepted { get; }
+
+        public static async Task<OneConnection> OpenAsync(BackendKind backend, CancellationToken ct)
+        {
+            IConnectionListener listener = await Factory(backend).BindAsync(new IPEndPoint(IPAddress.Loopback, 0), ct);
+            Socket client = await Connect((IPEndPoint)listener.EndPoint, ct);
+            ConnectionContext accepted = (await listener.AcceptAsync(ct))!;
+            return new OneConnection(listener, client, accepted);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Accepted.DisposeAsync();
+            Client.Dispose();
+            await Listener.DisposeAsync();
+        }
+    }
 
     private sealed class Heartbeat : IConnectionHeartbeatFeature
     {

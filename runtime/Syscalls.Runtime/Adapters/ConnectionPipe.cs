@@ -84,25 +84,11 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     /// application has not read; the connection may still be sending. A host that ends its requests when the client
     /// goes away watches this (Kestrel's Sockets transport fires its <c>ConnectionClosed</c> at the same
     /// point).</summary>
-    public Task ReceiveEnded
+    public Task ReceiveEnded => LazyCompletion.Get(ref _receiveEnded, this, static p =>
     {
-        get
-        {
-            TaskCompletionSource? tcs = Volatile.Read(ref _receiveEnded);
-            if (tcs is null)
-            {
-                tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                tcs = Interlocked.CompareExchange(ref _receiveEnded, tcs, null) ?? tcs;
-                bool ended;
-                lock (_gate)
-                    ended = _receiveDone;
-                if (ended)
-                    tcs.TrySetResult();
-            }
-
-            return tcs.Task;
-        }
-    }
+        lock (p._gate)
+            return p._receiveDone;
+    });
 
     /// <summary>The options the pipe was made with (a snapshot, shared with the other pipes made from the same
     /// options).</summary>

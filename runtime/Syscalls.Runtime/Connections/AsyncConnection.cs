@@ -73,22 +73,7 @@ public abstract partial class AsyncConnection : IAsyncDisposable, IDisposable, I
 
     /// <summary>Completes once the connection is closed and its descriptor released (after <see cref="CloseAsync"/>,
     /// <see cref="Abort"/>, an error, or the loop's shutdown).</summary>
-    public Task Closed
-    {
-        get
-        {
-            TaskCompletionSource? tcs = Volatile.Read(ref _closed);
-            if (tcs is null)
-            {
-                tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                tcs = Interlocked.CompareExchange(ref _closed, tcs, null) ?? tcs;
-                if (State == ConnectionState.Closed)
-                    tcs.TrySetResult();
-            }
-
-            return tcs.Task;
-        }
-    }
+    public Task Closed => LazyCompletion.Get(ref _closed, this, static c => c.State == ConnectionState.Closed);
 
     /// <summary>Why the connection ended: <see cref="ErrorKind.None"/> for an orderly close, else the error (reset,
     /// abort, loop shutdown as <see cref="ErrorKind.Canceled"/>).</summary>
