@@ -113,8 +113,10 @@ def one_run(command, conns, cpu, warm, idle):
                 raise RuntimeError(f"server exited with {server.returncode}: {errors.read().decode()[-400:]}")
             try:
                 probe = connect(port)
-                exchange(probe)
-                reset(probe)
+                try:
+                    exchange(probe)
+                finally:
+                    reset(probe)
                 break
             except OSError:
                 if time.monotonic() > deadline:

@@ -3,7 +3,7 @@
 # eng/bench-http.sh CONFIG --report [RAW]     rewrite the summary and chart from the latest (or the given) raw result file
 # eng/bench-http.sh CONFIG idle [BACKEND ...]  memory and CPU of idle keep-alive connections (eng/bench-http-idle.py):
 #            the sample on Kestrel's Sockets transport (the reference) and on each BACKEND (default: uring epoll);
-#            env CONNS (10000) REPS (5) IDLE (3) SRV_CPU (0) LG_CPU (1); writes artifacts/bench/http/idle.md
+#            env CONNS (10000) REPS (5) WARM (2) IDLE (3) SRV_CPU (0) LG_CPU (1); writes artifacts/bench/http/idle.md
 # HTTP plaintext benchmark: samples/Web on each BACKEND (a Kestrel transport, as --backend names it), once with its
 # default settings and once with TechEmpower's inline ones (--inline), beside the harness's peers in the same
 # run: nginx (1 worker) and Kestrel on its Sockets transport, defaults and inline (../shared/bench/http, README there).

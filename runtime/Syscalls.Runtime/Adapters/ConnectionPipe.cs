@@ -82,8 +82,8 @@ public sealed partial class ConnectionPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Completes once nothing more will be received: after the peer's FIN, a reset or other failure, an abort,
     /// the application's completing <see cref="Input"/>, or the close. <see cref="Input"/> may still hold bytes the
     /// application has not read; the connection may still be sending. A host that ends its requests when the client
-    /// goes away watches this (Kestrel's Sockets transport fires its <c>ConnectionClosed</c> at the same
-    /// point).</summary>
+    /// goes away watches this (Kestrel's Sockets transport fires its <c>ConnectionClosed</c> at the same point). Any
+    /// thread; its continuations run asynchronously, never inside the loop's receive path.</summary>
     public Task ReceiveEnded => LazyCompletion.Get(ref _receiveEnded, this, static p =>
     {
         lock (p._gate)

@@ -10,6 +10,10 @@ namespace Syscalls.Runtime;
 /// pauses receiving at 1 MiB not yet consumed by the application and resumes at half; the application's flushes wait
 /// once 64 KiB are not yet sent, resuming at half; 4 KiB segments; no buffer held while the connection is
 /// idle.</summary>
+/// <remarks>One instance may serve any number of pipes, from any thread: <see cref="ConnectionPipe.Create"/> reads it
+/// (validated and copied once per change, the copy shared by the pipes made from it), and a change reaches only the
+/// pipes made after it. Change it from one thread at a time, not while another thread is creating pipes with
+/// it.</remarks>
 public sealed class ConnectionPipeOptions
 {
     // What ConnectionPipe.Create uses: a validated copy made at the first Create after a change (every setter drops
