@@ -80,8 +80,18 @@ public class AsyncServerTests
         Peers.EchoOnce(good, 1, 0, 500);
         bad.ReceiveTimeout = 10_000;   // without the abort this would time out instead of seeing the reset
         bad.Send("!boom"u8.ToArray());
-        var e = Assert.Throws<SocketException>(() => bad.Receive(new byte[16]));   // aborted: a reset
-        Assert.Equal(SocketError.ConnectionReset, e.SocketErrorCode);
+        try
+        {
+            // Aborted: a reset. Wine 8 now and then reports a reset peer to a recv as end of stream (Windows says
+            // WSAECONNRESET; see RingBasicsTests), so there an orderly end also shows the abort. A timeout never does.
+            int n = bad.Receive(new byte[16]);
+            Assert.True(Platform.IsWine && n == 0, $"the aborted connection gave {n} bytes instead of a reset");
+        }
+        catch (SocketException e)
+        {
+            Assert.Equal(SocketError.ConnectionReset, e.SocketErrorCode);
+        }
+
         for (int round = 1; round < 20; round++)
             Peers.EchoOnce(good, 1, round, 500 + round);   // the other connection, on the same loop, goes on
         Assert.True(EchoHandler.WaitFor(() => !failures.IsEmpty), "HandlerFailed was not raised");
