@@ -90,7 +90,11 @@ public class EchoTests
         Peers.EchoOnce(victim, 0, 0, 10);
         Peers.Reset(victim);
         Assert.True(EchoHandler.WaitFor(() => handler.Closed == 1), "reset connection not closed");
-        Assert.Equal(ErrorKind.ConnectionReset, Assert.Single(handler.CloseReasons).Kind);
+        ErrorKind reason = Assert.Single(handler.CloseReasons).Kind;
+        // Wine 8 now and then reports a reset peer to a recv as end of stream (Windows says WSAECONNRESET; see
+        // RingBasicsTests): there an orderly close also shows that the reset connection was closed.
+        if (!(Platform.IsWine && reason == ErrorKind.None))
+            Assert.Equal(ErrorKind.ConnectionReset, reason);
         using Socket other = server.Connect();
         Peers.EchoOnce(other, 1, 0, 1000);
     }
