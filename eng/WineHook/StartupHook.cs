@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 /// <summary>Repairs the SEH frame list Wine 8 leaves behind when CoreCLR catches an exception. Loaded by eng/wine.sh
 /// into every test executable it runs (DOTNET_STARTUP_HOOKS); inert outside Wine.</summary>
@@ -41,6 +42,11 @@ internal static unsafe class StartupHook
             return;
         s_queryThread = (delegate* unmanaged<nint, int, byte*, uint, uint*, int>)query;
         AppDomain.CurrentDomain.FirstChanceException += (_, _) => Repair();
+        // CoreCLR prints an unhandled exception itself, but under Wine that print has gone missing before the process
+        // hung (a CI run showed only Wine's "Unhandled exception 0xe0434352 ... starting debugger"): say it here first.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+            Console.Error.WriteLine($"wine hook: unhandled exception on thread {Environment.CurrentManagedThreadId} "
+                + $"('{Thread.CurrentThread.Name}'): {e.ExceptionObject}");
     }
 
     private static nint* Tib()
