@@ -27,14 +27,22 @@ public static partial class Descriptors
 
     /// <summary>Runs <paramref name="action"/> <paramref name="times"/> times after one warm-up run (which may open
     /// what the runtime keeps open for good: a socket engine, an eventfd of its own) and returns how many more
-    /// descriptors the process holds afterwards.</summary>
+    /// descriptors the process holds afterwards: the least growth of up to three such rounds. A leak grows every
+    /// round; a descriptor that another part of the process opens meanwhile (the runtime, a finalizer, an earlier
+    /// test's connection still closing) shows in one round, not in three (CI saw one such +1 once).</summary>
     public static int GrowthOver(int times, Action action)
     {
         action();
-        int before = Count();
-        for (int i = 0; i < times; i++)
-            action();
-        return Count() - before;
+        int least = int.MaxValue;
+        for (int round = 0; round < 3 && least > 0; round++)
+        {
+            int before = Count();
+            for (int i = 0; i < times; i++)
+                action();
+            least = Math.Min(least, Count() - before);
+        }
+
+        return least;
     }
 
     private static string? Probe()
