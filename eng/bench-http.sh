@@ -4,6 +4,9 @@
 # eng/bench-http.sh CONFIG idle [BACKEND ...]  memory and CPU of idle keep-alive connections (eng/bench-http-idle.py):
 #            the sample on Kestrel's Sockets transport (the reference) and on each BACKEND (default: uring epoll);
 #            env CONNS (10000) REPS (5) WARM (2) IDLE (3) SRV_CPU (0) LG_CPU (1); writes artifacts/bench/http/idle.md
+# eng/bench-http.sh CONFIG curve [BACKEND ...]  the warm-up curve (eng/bench-http-curve.sh): each server (default:
+#            sockets uring epoll) started once and loaded in back-to-back windows; CPU µs per response per window.
+#            env CONNS (256) DEPTH (16; 0 = plain) WINDOWS (15) W (2 s); writes artifacts/bench/http/curve.md
 # HTTP plaintext benchmark: samples/Web on each BACKEND (a Kestrel transport, as --backend names it), once with its
 # default settings and once with TechEmpower's inline ones (--inline), beside the harness's peers in the same
 # run: nginx (1 worker) and Kestrel on its Sockets transport, defaults and inline (../shared/bench/http, README there).
@@ -41,6 +44,19 @@ report() {   # $1 = raw RESULT file: summary.md, chart.tsv, chart.png
 if [[ "${BACKENDS[0]}" == --report ]]; then
   report "${BACKENDS[1]:-$(ls -1t "$HTTP"/logs/raw-*.txt | head -1)}"
   exit 0
+fi
+
+if [[ "${BACKENDS[0]}" == curve ]]; then
+  BACKENDS=("${BACKENDS[@]:1}"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(sockets uring epoll)
+  harness_copy "$SRC" "$DEST"   # for its pipeline.lua
+  WEB="${WEB_BIN:-}"; [[ -n "$WEB" ]] || WEB=$(sample_publish Web "$CONFIG")
+  servers=()
+  for b in "${BACKENDS[@]}"; do
+    if [[ $b == sockets ]]; then name=web_sockets; else name=syscalls-$b; fi
+    servers+=("$name=$WEB --backend $b --port {PORT} --h2c-port off")
+  done
+  mkdir -p "$HTTP"
+  exec "$ROOT/eng/bench-http-curve.sh" "$HTTP/curve.md" "${servers[@]}"
 fi
 
 if [[ "${BACKENDS[0]}" == idle ]]; then
