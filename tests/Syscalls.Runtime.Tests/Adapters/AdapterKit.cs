@@ -68,6 +68,15 @@ internal static class AdapterKit
 
     public static Task Within(this ValueTask task) => task.AsTask().WaitAsync(LoopKit.Patience, Ct);
 
+    /// <summary>Receives on the peer's socket into <paramref name="into"/> until the server's FIN; the byte count.</summary>
+    public static async Task<int> ReceiveToEnd(Socket peer, byte[] into)
+    {
+        int got = 0, n;
+        while ((n = await peer.ReceiveAsync(into.AsMemory(got), SocketFlags.None, Ct).Within()) > 0)
+            got += n;
+        return got;
+    }
+
     /// <summary>Echoes every byte of the pipe's input to its output until the input ends, then completes both
     /// ends.</summary>
     public static async Task EchoPipe(IDuplexPipe pipe)

@@ -44,7 +44,7 @@ public class PipeCompletionTests
     }
 
     /// <summary><see cref="ConnectionPipe.ReceiveEnded"/> completes at the peer's FIN, before the application read the
-    /// last bytes and while the connection still sends; asked for after the end, it is complete at once.</summary>
+    /// last bytes, and while the connection still sends.</summary>
     [Theory]
     [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
     public async Task PeerFin_CompletesReceiveEnded_WhileTheOutputStillSends(string backend)
@@ -66,10 +66,24 @@ public class PipeCompletionTests
             pipe.Output.Complete();
         }));
         var reply = new byte[32];
-        int got = 0, n;
-        while ((n = await client.ReceiveAsync(reply.AsMemory(got), SocketFlags.None, AdapterKit.Ct).Within()) > 0)
-            got += n;
+        int got = await AdapterKit.ReceiveToEnd(client, reply);
         Assert.Equal("still here", System.Text.Encoding.ASCII.GetString(reply, 0, got));
+        await LoopKit.Off(pipe.DisposeAsync().AsTask());
+    }
+
+    /// <summary>Asked for only after receiving ended (the input read to its end), <see cref="ConnectionPipe.ReceiveEnded"/>
+    /// is complete at once: the lazily made task sees the end that came before it.</summary>
+    [Theory]
+    [MemberData(nameof(TestBackends.Servers), MemberType = typeof(TestBackends))]
+    public async Task ReceiveEnded_AskedAfterTheEnd_IsCompleteAtOnce(string backend)
+    {
+        using var server = new AdapterServer(backend);
+        (Socket client, AsyncConnection connection) = await server.ConnectSocket();
+        using Socket clientSocket = client;
+        ConnectionPipe pipe = connection.AsPipe();
+        client.Shutdown(SocketShutdown.Send);
+        Assert.True((await LoopKit.Off(ReadToEndOnLoop(server, pipe))).IsCompleted);
+        Assert.True(pipe.ReceiveEnded.IsCompleted, "receiving had ended, but the task made after it is pending");
         await LoopKit.Off(pipe.DisposeAsync().AsTask());
     }
 
@@ -93,9 +107,7 @@ public class PipeCompletionTests
             pipe.Output.Complete();   // the FIN must follow the last of these bytes
         });
         var received = new byte[Chunk * Chunks + 1];
-        int got = 0, n;
-        while ((n = await client.ReceiveAsync(received.AsMemory(got), SocketFlags.None, AdapterKit.Ct).Within()) > 0)
-            got += n;
+        int got = await AdapterKit.ReceiveToEnd(client, received);
         Assert.Equal(Chunk * Chunks, got);
         Assert.Equal(got, AdapterKit.VerifyStream(new ReadOnlySequence<byte>(received, 0, got), 0));
     }
