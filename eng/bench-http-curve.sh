@@ -30,7 +30,7 @@ for entry in "$@"; do
     t0=$(ticks "$srv")
     wrk_out=$(taskset -c "$LG_CPU" wrk "${args[@]}" -d"${W}s" "${tail[@]}" 2>&1) || true
     t1=$(ticks "$srv")
-    n=$(grep -o '[0-9]* requests in' <<<"$wrk_out" | awk '{print $1}')
+    n=$(grep -o '[0-9]* requests in' <<<"$wrk_out" | awk '{print $1}' || true)   # none: the window failed
     if [[ -z "$n" || "$n" == 0 ]]; then row+=" failed |"; continue; fi
     row+=" $(awk -v d=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.2f", d * 1e6 / hz / n }') |"
   done
