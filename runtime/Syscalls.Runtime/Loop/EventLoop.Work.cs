@@ -103,12 +103,14 @@ public sealed partial class EventLoop
         Enqueue(new WorkItem(callback, state, null));
     }
 
-    /// <summary>Posts runtime work from another thread and leaves the wake-up to a thread-pool item: on a busy pool it
-    /// runs after the poster's current work item, so a burst of posts (the flushes of a pipelined batch of responses,
-    /// written on the thread pool) costs the loop one wake-up and goes out in one send, instead of a wake-up, a
-    /// context switch and a send each (Kestrel's Sockets transport gets the same from its IOQueue, which runs on the
-    /// pool). On the loop thread, on a thread that is not the pool's (nothing would run the item soon after), or once
-    /// the loop stopped, as <see cref="PostInternal"/>.</summary>
+    /// <summary>Posts runtime work from another thread and leaves the wake-up to a thread-pool item queued at the tail of
+    /// the pool's global queue: on a busy pool it runs after the work already queued there, which is the rest of what
+    /// the loop handed to the pool in its last iteration (the requests of other connections). So a burst of posts (the
+    /// flushes of the responses the application wrote for them, pipelined or not) costs the loop one wake-up, and the
+    /// responses go out in one round of sends, instead of a wake-up and a context switch per connection (Kestrel's
+    /// Sockets transport gets the same from its IOQueue, which it queues to the pool's global queue too). On the loop
+    /// thread, on a thread that is not the pool's (nothing would run the item soon after), or once the loop stopped, as
+    /// <see cref="PostInternal"/>.</summary>
     internal void PostBatched(Action<object?> callback, object? state)
     {
         if (IsOnLoopThread || !Thread.CurrentThread.IsThreadPoolThread || Volatile.Read(ref _state) == 3)
@@ -121,7 +123,7 @@ public sealed partial class EventLoop
         // One queued wake per burst. The loop needs no wake when it looks at the queue before blocking (it fences, then
         // sees this item); the item wakes it when it is blocked by then.
         if (Volatile.Read(ref _batchedWakeQueued) == 0 && Interlocked.Exchange(ref _batchedWakeQueued, 1) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(s_batchedWake, this, preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(s_batchedWake, this, preferLocal: false);
     }
 
     private static readonly Action<EventLoop> s_batchedWake = static loop =>
