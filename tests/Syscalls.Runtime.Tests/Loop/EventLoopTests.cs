@@ -36,7 +36,7 @@ public class EventLoopTests
     {
         using EventLoop loop = LoopKit.Start(backend);
         PipeScheduler scheduler = loop.AsPipeScheduler();
-        const int Items = 32;
+        const int Items = 64;
         int started = 0, ran = 0, startedAtFirst = -1;
         var iterations = new HashSet<long>();   // the loop iterations the continuations ran in; loop thread only
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -64,10 +64,11 @@ public class EventLoopTests
             }
         }, null, preferLocal: false);
         await LoopKit.Off(done.Task);
-        // With the wake-up right after the first item (the poster's local queue), the loop ran its first continuation
-        // while 17-25 items still waited in the queue, and took 7-20 iterations for the 32 (20 of 20 runs failed, on
-        // every backend).
-        Assert.True(startedAtFirst == Items,
+        // An item a pool thread has taken but not yet begun counts as not started when the wake-up runs on another
+        // thread (31 of 32 seen under Wine): a few such are allowed. With the wake-up right after the first item (the
+        // poster's local queue), the loop ran its first continuation when 8-15 of 64 items had started, and took 11-41
+        // iterations for the 64 (10 of 10 runs failed, on every backend).
+        Assert.True(startedAtFirst >= Items - 8,
             $"the loop was woken when {startedAtFirst} of {Items} items had started ({iterations.Count} iterations)");
     }
 
