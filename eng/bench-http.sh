@@ -7,6 +7,11 @@
 # eng/bench-http.sh CONFIG curve [BACKEND ...]  the warm-up curve (eng/bench-http-curve.sh): each server (default:
 #            sockets uring epoll) started once and loaded in back-to-back windows; CPU µs per response per window.
 #            env CONNS (256) DEPTH (16; 0 = plain) WINDOWS (15) W (2 s); writes artifacts/bench/http/curve.md
+# eng/bench-http.sh CONFIG ab [BACKEND | LABEL=COMMAND ...]  builds or settings side by side in steady state
+#            (eng/bench-http-ab.py): each server started once per round, warmed, then loaded in windows; CPU µs and
+#            context switches per response. A BACKEND is the published sample on it (default: sockets uring epoll); a
+#            LABEL=COMMAND any server ({PORT} in it). env CONNS (256) DEPTH (16; 0 = plain) WARM (30) WINDOWS (5) W (3)
+#            ROUNDS (2); writes artifacts/bench/http/ab.md
 # HTTP plaintext benchmark: samples/Web on each BACKEND (a Kestrel transport, as --backend names it), once with its
 # default settings and once with TechEmpower's inline ones (--inline), beside the harness's peers in the same
 # run: nginx (1 worker) and Kestrel on its Sockets transport, defaults and inline (../shared/bench/http, README there).
@@ -57,6 +62,20 @@ if [[ "${BACKENDS[0]}" == curve ]]; then
   done
   mkdir -p "$HTTP"
   exec "$ROOT/eng/bench-http-curve.sh" "$HTTP/curve.md" "${servers[@]}"
+fi
+
+if [[ "${BACKENDS[0]}" == ab ]]; then
+  BACKENDS=("${BACKENDS[@]:1}"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(sockets uring epoll)
+  harness_copy "$SRC" "$DEST"   # for its pipeline.lua
+  servers=()
+  for b in "${BACKENDS[@]}"; do
+    if [[ $b == *=* ]]; then servers+=("$b"); continue; fi
+    [[ -n "${WEB:-}" ]] || WEB="${WEB_BIN:-}"; [[ -n "$WEB" ]] || WEB=$(sample_publish Web "$CONFIG")
+    if [[ $b == sockets ]]; then name=web_sockets; else name=syscalls-$b; fi
+    servers+=("$name=$WEB --backend $b --port {PORT} --h2c-port off")
+  done
+  mkdir -p "$HTTP"
+  exec python3 "$ROOT/eng/bench-http-ab.py" "$HTTP/ab.md" "${servers[@]}"
 fi
 
 if [[ "${BACKENDS[0]}" == idle ]]; then
