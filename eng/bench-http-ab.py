@@ -73,6 +73,9 @@ def measure(label, command, port):
                 if proc.poll() is not None:
                     raise SystemExit(f"bench http ab: {label} exited ({proc.returncode}) before answering")
                 time.sleep(0.1)
+        else:
+            print(f"bench http ab: {label} did not answer GET /plaintext within 30 s", file=sys.stderr)
+            return []   # its row reads "failed"; the other servers still run
         load(port, WARM)
         rows = []
         for _ in range(WINDOWS):

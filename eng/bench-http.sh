@@ -67,12 +67,12 @@ fi
 if [[ "${BACKENDS[0]}" == ab ]]; then
   BACKENDS=("${BACKENDS[@]:1}"); [[ ${#BACKENDS[@]} -gt 0 ]] || BACKENDS=(sockets uring epoll)
   harness_copy "$SRC" "$DEST"   # for its pipeline.lua
-  servers=()
+  servers=(); web="${WEB_BIN:-}"
   for b in "${BACKENDS[@]}"; do
     if [[ $b == *=* ]]; then servers+=("$b"); continue; fi
-    [[ -n "${WEB:-}" ]] || WEB="${WEB_BIN:-}"; [[ -n "$WEB" ]] || WEB=$(sample_publish Web "$CONFIG")
+    [[ -n "$web" ]] || web=$(sample_publish Web "$CONFIG")   # published only when a backend name asks for the sample
     if [[ $b == sockets ]]; then name=web_sockets; else name=syscalls-$b; fi
-    servers+=("$name=$WEB --backend $b --port {PORT} --h2c-port off")
+    servers+=("$name=$web --backend $b --port {PORT} --h2c-port off")
   done
   mkdir -p "$HTTP"
   exec python3 "$ROOT/eng/bench-http-ab.py" "$HTTP/ab.md" "${servers[@]}"
